@@ -1,0 +1,161 @@
+"""SQLAlchemy 2.x typed models for mailboxes, their sync state, raw bytes and messages.
+
+Unique constraints carry the idempotency: a delivery is recorded once per (mailbox, folder,
+uidvalidity, source key), and the same raw bytes are stored once however often they arrive.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores UTC and always returns timezone-aware UTC, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Mailbox(Base):
+    __tablename__ = "mailboxes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str] = mapped_column(String(320))
+
+
+class FolderState(Base):
+    """Where the last poll of one folder got to, and how it went (for `maild status`)."""
+
+    __tablename__ = "folder_states"
+    __table_args__ = (UniqueConstraint("mailbox_id", "folder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id"))
+    folder: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    server_count: Mapped[int | None] = mapped_column(Integer)
+    last_poll_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(String(20))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MessageBlob(Base):
+    """Raw bytes exactly as fetched, addressed by their SHA-256."""
+
+    __tablename__ = "message_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (Index(None, "status"), Index(None, "message_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(ForeignKey("message_blobs.sha256"), unique=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id"))
+    folder: Mapped[str] = mapped_column(String(500))
+    uid: Mapped[int] = mapped_column(BigInteger)
+    internaldate: Mapped[datetime]
+    size: Mapped[int] = mapped_column(Integer)
+    stored_at: Mapped[datetime]
+    direction: Mapped[str] = mapped_column(String(3), default="in")
+    # "pending" only between the durable store and the parse of the same poll (or after a crash
+    # there, until the next poll); then "ok" or "quarantined" with its reason.
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None]
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    message_id_synthesized: Mapped[bool] = mapped_column(Boolean, default=False)
+    subject: Mapped[str | None] = mapped_column(Text)
+    from_name: Mapped[str | None] = mapped_column(Text)
+    from_address: Mapped[str | None] = mapped_column(String(320))
+    recipients: Mapped[dict[str, Any] | None]
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[list[Any] | None]
+    sent_at: Mapped[datetime | None]
+    text: Mapped[str | None] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[Any] | None]
+    language: Mapped[str | None] = mapped_column(String(10))
+    is_auto_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_bounce: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_mailing_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    parse_notes: Mapped[list[Any] | None]
+
+
+class Delivery(Base):
+    """One appearance of a message in a mailbox folder; several for the same bytes are normal."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("mailbox_id", "folder", "uidvalidity", "source_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stored_message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id"))
+    folder: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    # The IMAP UID as text, or the Maildir file's unique name (Maildir has no UIDs).
+    source_key: Mapped[str] = mapped_column(String(500))
+    internaldate: Mapped[datetime]
+    flags: Mapped[list[Any] | None]
+    recorded_at: Mapped[datetime]

@@ -1,0 +1,205 @@
+"""The queries and writes the services need, each a small function over a Session."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from maild.sources.base import FetchedMessage
+from maild.store.models import Delivery, FolderState, Mailbox, Message, MessageBlob, utcnow
+
+
+def insert_ignoring_duplicates(
+    session: Session, model: Any, rows: Sequence[dict[str, Any]]
+) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: how two overlapping pollers avoid storing twice."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(model).on_conflict_do_nothing(), list(rows))
+
+
+def ensure_mailbox(session: Session, name: str, address: str) -> int:
+    insert_ignoring_duplicates(session, Mailbox, [{"name": name, "address": address}])
+    mailbox = session.scalars(select(Mailbox).where(Mailbox.name == name)).one()
+    if mailbox.address != address:
+        mailbox.address = address
+    return mailbox.id
+
+
+def folder_state(session: Session, mailbox_id: int, folder: str) -> FolderState:
+    insert_ignoring_duplicates(
+        session, FolderState, [{"mailbox_id": mailbox_id, "folder": folder, "last_uid": 0}]
+    )
+    return session.scalars(
+        select(FolderState).where(
+            FolderState.mailbox_id == mailbox_id, FolderState.folder == folder
+        )
+    ).one()
+
+
+def known_source_keys(
+    session: Session, mailbox_id: int, folder: str, uidvalidity: int, keys: Sequence[str]
+) -> set[str]:
+    rows = session.scalars(
+        select(Delivery.source_key).where(
+            Delivery.mailbox_id == mailbox_id,
+            Delivery.folder == folder,
+            Delivery.uidvalidity == uidvalidity,
+            Delivery.source_key.in_(list(keys)),
+        )
+    )
+    return set(rows)
+
+
+def content_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """What a batch stored for the first time: (message id, content hash) pairs."""
+
+    new_messages: tuple[tuple[int, str], ...]
+
+
+def store_batch(
+    session: Session,
+    *,
+    mailbox_id: int,
+    folder: str,
+    uidvalidity: int,
+    batch: Sequence[FetchedMessage],
+) -> StoredBatch:
+    """Store raw bytes, messages and deliveries, and advance the folder's high-water mark.
+
+    The caller commits this together: after that commit nothing of the batch can be lost, and a
+    crash before it leaves the high-water mark where it was, so the batch is fetched again.
+    """
+    now = utcnow()
+    hashes = [content_hash(message.raw) for message in batch]
+    insert_ignoring_duplicates(
+        session,
+        MessageBlob,
+        list({h: {"sha256": h, "raw": m.raw} for h, m in zip(hashes, batch, strict=True)}.values()),
+    )
+    candidates = {
+        h: {
+            "content_hash": h,
+            "mailbox_id": mailbox_id,
+            "folder": folder,
+            "uid": m.uid,
+            "internaldate": m.internaldate,
+            "size": len(m.raw),
+            "stored_at": now,
+            "direction": "in",
+            "status": "pending",
+        }
+        for h, m in zip(hashes, batch, strict=True)
+    }
+    # RETURNING yields only the rows this transaction inserted: a message another poller (or an
+    # earlier delivery) stored first is not ours to process again.
+    created: list[tuple[int, str]] = []
+    if candidates:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(Message).on_conflict_do_nothing().returning(Message.id, Message.content_hash)
+        )
+        created = [
+            (row[0], row[1]) for row in session.execute(statement, list(candidates.values()))
+        ]
+    ids: dict[str, int] = {
+        row[0]: row[1]
+        for row in session.execute(
+            select(Message.content_hash, Message.id).where(Message.content_hash.in_(hashes))
+        )
+    }
+    insert_ignoring_duplicates(
+        session,
+        Delivery,
+        [
+            {
+                "stored_message_id": ids[h],
+                "mailbox_id": mailbox_id,
+                "folder": folder,
+                "uidvalidity": uidvalidity,
+                "uid": m.uid,
+                "source_key": m.source_key,
+                "internaldate": m.internaldate,
+                "flags": list(m.flags),
+                "recorded_at": now,
+            }
+            for h, m in zip(hashes, batch, strict=True)
+        ],
+    )
+    if batch:
+        high = max(m.uid for m in batch)
+        session.execute(
+            update(FolderState)
+            .where(FolderState.mailbox_id == mailbox_id, FolderState.folder == folder)
+            .values(
+                last_uid=func.max(FolderState.last_uid, high)
+                if _is_sqlite(session)
+                else func.greatest(FolderState.last_uid, high)
+            )
+        )
+    return StoredBatch(new_messages=tuple(sorted(created)))
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def raw_bytes(session: Session, message_ids: Iterable[int]) -> list[tuple[int, bytes, datetime]]:
+    rows = session.execute(
+        select(Message.id, MessageBlob.raw, Message.internaldate)
+        .join(MessageBlob, MessageBlob.sha256 == Message.content_hash)
+        .where(Message.id.in_(list(message_ids)))
+        .order_by(Message.id)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def pending_message_ids(session: Session, limit: int = 1000) -> list[int]:
+    return list(
+        session.scalars(
+            select(Message.id).where(Message.status == "pending").order_by(Message.id).limit(limit)
+        )
+    )
+
+
+def apply_updates(session: Session, updates: Sequence[dict[str, Any]]) -> None:
+    """Bulk UPDATE by primary key; each dict has "id" and the columns to set."""
+    if updates:
+        session.execute(update(Message), list(updates))
+
+
+def messages_query(*, status: str | None = None) -> Select[Message, str]:
+    query = select(Message, Mailbox.name).join(Mailbox, Mailbox.id == Message.mailbox_id)
+    if status is not None:
+        query = query.where(Message.status == status)
+    return query.order_by(Message.id)
+
+
+def stored_counts(session: Session) -> dict[tuple[int, str], int]:
+    """Messages recorded per (mailbox, folder) under the folder's current UIDVALIDITY."""
+    query = (
+        select(Delivery.mailbox_id, Delivery.folder, func.count(Delivery.id))
+        .join(
+            FolderState,
+            (FolderState.mailbox_id == Delivery.mailbox_id)
+            & (FolderState.folder == Delivery.folder)
+            & (FolderState.uidvalidity == Delivery.uidvalidity),
+        )
+        .group_by(Delivery.mailbox_id, Delivery.folder)
+    )
+    return {(row[0], row[1]): row[2] for row in session.execute(query)}

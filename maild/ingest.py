@@ -1,0 +1,348 @@
+"""Ingest: read what is new in each mailbox folder, store it durably, then run the pipeline.
+
+Order of events per batch, which is what makes a crash harmless:
+1. fetch the batch (a background thread fetches the next one meanwhile);
+2. store raw bytes + messages + deliveries + the folder's new high-water mark, and commit;
+3. run the pipeline on the new messages in worker processes and record the results;
+4. only after every batch of the folder is committed, apply `after_import` (flag or move).
+A crash before 2 refetches the batch; after 2, the messages are stored as "pending" and the next
+poll finishes them. Unique constraints make a repeated or overlapping store a no-op.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from maild.config import Config, MailboxConfig
+from maild.log import get_logger
+from maild.parsing import ParsedMessage
+from maild.pipeline import PipelineResult, run_batch
+from maild.prefetch import prefetch
+from maild.progress import NoProgress, ProgressReporter
+from maild.sources.base import FetchedMessage, Inbox, SourceError
+from maild.sources.imap import CONNECTION_ERRORS, ImapInbox
+from maild.sources.maildir import MaildirInbox
+from maild.store import repository as repo
+from maild.store.db import Database
+from maild.store.models import utcnow
+
+_MAX_ATTEMPTS = 4
+_INLINE_BATCH = 32  # below this, shipping work to a process costs more than it saves
+
+
+@dataclass(frozen=True)
+class FolderOutcome:
+    folder: str
+    fetched: int
+    stored: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class MailboxOutcome:
+    mailbox: str
+    folders: tuple[FolderOutcome, ...]
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(f.error is None for f in self.folders)
+
+    @property
+    def stored(self) -> int:
+        return sum(f.stored for f in self.folders)
+
+
+def open_inbox(mailbox: MailboxConfig) -> Inbox:
+    if mailbox.imap is not None:
+        return ImapInbox(mailbox.imap, mailbox.name)
+    assert mailbox.maildir is not None
+    return MaildirInbox(mailbox.maildir.path)
+
+
+class Ingestor:
+    """Polls mailboxes into the database; one per process, reused across polls."""
+
+    def __init__(
+        self,
+        database: Database,
+        config: Config,
+        *,
+        executor: Executor | None = None,
+        progress: ProgressReporter | None = None,
+        stop: threading.Event | None = None,
+        inbox_factory: Callable[[MailboxConfig], Inbox] = open_inbox,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._db = database
+        self._config = config
+        self._executor = executor
+        self._progress = progress or NoProgress()
+        self._stop = stop or threading.Event()
+        self._inbox_factory = inbox_factory
+        self._sleep = sleep
+
+    def poll_all(self) -> list[MailboxOutcome]:
+        self.process_pending()
+        return [self.poll_mailbox(mailbox) for mailbox in self._config.mailboxes]
+
+    def poll_mailbox(self, mailbox: MailboxConfig) -> MailboxOutcome:
+        """Poll one mailbox, retrying lost connections with backoff; never raises SourceError."""
+        log = get_logger(mailbox=mailbox.name)
+        with self._db.transaction() as session:
+            mailbox_id = repo.ensure_mailbox(session, mailbox.name, mailbox.address)
+        delay = self._config.retry_backoff.total_seconds()
+        error = "not attempted"
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            inbox = self._inbox_factory(mailbox)
+            try:
+                folders = tuple(
+                    self._poll_folder(inbox, mailbox, mailbox_id, folder)
+                    for folder in inbox.folders()
+                )
+                return MailboxOutcome(mailbox.name, folders)
+            except SourceError as exc:
+                error = str(exc)
+                log.warning("poll_failed", attempt=attempt, error=error, retry_in_s=delay)
+            finally:
+                inbox.close()
+            if attempt == _MAX_ATTEMPTS or self._stop.wait(0):
+                break
+            self._stop.wait(delay)
+            delay *= 2
+        self._record_failure(mailbox_id, mailbox, error)
+        log.error("poll_gave_up", error=error)
+        return MailboxOutcome(mailbox.name, (), error=error)
+
+    def _record_failure(self, mailbox_id: int, mailbox: MailboxConfig, error: str) -> None:
+        folders = mailbox.imap.folders if mailbox.imap is not None else ("INBOX",)
+        with self._db.transaction() as session:
+            for folder in folders:
+                state = repo.folder_state(session, mailbox_id, folder)
+                state.last_poll_at = utcnow()
+                state.last_outcome = "failed"
+                state.last_error = error
+
+    def _poll_folder(
+        self, inbox: Inbox, mailbox: MailboxConfig, mailbox_id: int, folder: str
+    ) -> FolderOutcome:
+        log = get_logger(mailbox=mailbox.name, folder=folder)
+        snapshot = inbox.open_folder(folder)
+        with self._db.transaction() as session:
+            state = repo.folder_state(session, mailbox_id, folder)
+            if state.uidvalidity is not None and state.uidvalidity != snapshot.uidvalidity:
+                # The server renumbered the folder: read it again from the start; content
+                # hashes recognise what is already stored, so nothing is stored twice.
+                log.warning("uidvalidity_changed", old=state.uidvalidity, new=snapshot.uidvalidity)
+                state.last_uid = 0
+            state.uidvalidity = snapshot.uidvalidity
+            state.server_count = snapshot.message_count
+            last_uid = state.last_uid
+
+        def known(keys: Sequence[str]) -> set[str]:
+            with self._db.session() as session:
+                return repo.known_source_keys(
+                    session, mailbox_id, folder, snapshot.uidvalidity, keys
+                )
+
+        items = inbox.list_new(folder, last_uid, known)
+        self._progress.start(mailbox.name, folder, len(items))
+        fetched = stored = 0
+        done_uids: list[int] = []
+        try:
+            batches = prefetch(inbox.fetch(folder, items), depth=2, stop=self._stop)
+            fetched, stored, done_uids = self._store_all(
+                batches, mailbox_id, folder, snapshot.uidvalidity
+            )
+        except CONNECTION_ERRORS as exc:
+            raise SourceError(f"connection lost while reading {folder!r}: {exc}") from exc
+        finally:
+            self._progress.finish()
+        inbox.mark_done(folder, done_uids)
+        with self._db.transaction() as session:
+            state = repo.folder_state(session, mailbox_id, folder)
+            state.last_poll_at = utcnow()
+            state.last_outcome = "stopped" if self._stop.is_set() and fetched < len(items) else "ok"
+            state.last_error = None
+        log.info("folder_polled", fetched=fetched, stored=stored, new_on_server=len(items))
+        return FolderOutcome(folder, fetched, stored)
+
+    def _store_all(
+        self,
+        batches: Iterator[list[FetchedMessage]],
+        mailbox_id: int,
+        folder: str,
+        uidvalidity: int,
+    ) -> tuple[int, int, list[int]]:
+        in_flight: deque[Future[list[PipelineResult]] | list[PipelineResult]] = deque()
+        fetched = stored = 0
+        done_uids: list[int] = []
+        try:
+            for batch in batches:
+                with self._db.transaction() as session:
+                    result = repo.store_batch(
+                        session,
+                        mailbox_id=mailbox_id,
+                        folder=folder,
+                        uidvalidity=uidvalidity,
+                        batch=batch,
+                    )
+                fetched += len(batch)
+                stored += len(result.new_messages)
+                done_uids.extend(message.uid for message in batch)
+                by_hash = {repo.content_hash(message.raw): message for message in batch}
+                work = [
+                    (pk, by_hash[digest].raw, by_hash[digest].internaldate)
+                    for pk, digest in result.new_messages
+                ]
+                in_flight.append(self._submit(work))
+                while in_flight and (len(in_flight) > 2 or _finished(in_flight[0])):
+                    self._record(_result_of(in_flight.popleft()))
+                self._progress.advance(len(batch))
+                if self._stop.is_set():
+                    break
+        finally:
+            while in_flight:
+                self._record(_result_of(in_flight.popleft()))
+        return fetched, stored, done_uids
+
+    def _submit(
+        self, work: list[tuple[int, bytes, datetime]]
+    ) -> Future[list[PipelineResult]] | list[PipelineResult]:
+        if self._executor is None or len(work) < _INLINE_BATCH:
+            return run_batch(work)
+        return self._executor.submit(run_batch, work)
+
+    def _record(self, results: list[PipelineResult]) -> None:
+        if not results:
+            return
+        now = utcnow()
+        rows = [message_columns(result, now) for result in results]
+        try:
+            with self._db.transaction() as session:
+                repo.apply_updates(session, rows)
+        except SQLAlchemyError:
+            # One value the database refuses must not cost the batch: retry row by row and
+            # quarantine only the row that fails, with the database's reason.
+            for row in rows:
+                self._record_one(row)
+        for result in results:
+            if result.quarantine_reason is not None:
+                get_logger(message_pk=result.message_pk).warning(
+                    "message_quarantined", reason=result.quarantine_reason
+                )
+
+    def _record_one(self, row: dict[str, object]) -> None:
+        try:
+            with self._db.transaction() as session:
+                repo.apply_updates(session, [row])
+        except SQLAlchemyError as exc:
+            cause = exc.__cause__ or exc
+            first_line = str(cause).splitlines()[0][:200] if str(cause) else ""
+            reason = (
+                "store: the database refused the parsed values: "
+                f"{type(cause).__name__}: {first_line}"
+            )
+            with self._db.transaction() as session:
+                repo.apply_updates(
+                    session,
+                    [
+                        {
+                            "id": row["id"],
+                            "status": "quarantined",
+                            "reason": reason,
+                            "processed_at": row["processed_at"],
+                        }
+                    ],
+                )
+
+    def process_pending(self) -> int:
+        """Finish messages stored but not processed (a crash between store and pipeline)."""
+        total = 0
+        while not self._stop.is_set():
+            with self._db.session() as session:
+                ids = repo.pending_message_ids(session, limit=500)
+                work = repo.raw_bytes(session, ids) if ids else []
+            if not work:
+                break
+            self._record(_result_of(self._submit(work)))
+            total += len(work)
+        if total:
+            get_logger().info("pending_processed", count=total)
+        return total
+
+    def reprocess(self, message_ids: Sequence[int]) -> list[PipelineResult]:
+        """Run the pipeline again on stored raw bytes (after a fix, or a rules change)."""
+        results: list[PipelineResult] = []
+        for start in range(0, len(message_ids), 500):
+            with self._db.session() as session:
+                work = repo.raw_bytes(session, message_ids[start : start + 500])
+            chunk = _result_of(self._submit(work))
+            self._record(chunk)
+            results.extend(chunk)
+        return results
+
+
+def _finished(item: Future[list[PipelineResult]] | list[PipelineResult]) -> bool:
+    return not isinstance(item, Future) or item.done()
+
+
+def _result_of(item: Future[list[PipelineResult]] | list[PipelineResult]) -> list[PipelineResult]:
+    return item.result() if isinstance(item, Future) else item
+
+
+def message_columns(result: PipelineResult, now: datetime) -> dict[str, object]:
+    """The Message columns a pipeline result sets."""
+    columns: dict[str, object] = {"id": result.message_pk, "processed_at": now}
+    if result.parsed is None:
+        columns.update(status="quarantined", reason=_clean(result.quarantine_reason or "unknown"))
+        return columns
+    parsed: ParsedMessage = result.parsed
+    columns.update(
+        status="ok",
+        reason=None,
+        message_id=parsed.message_id[:998],
+        message_id_synthesized=parsed.message_id_synthesized,
+        subject=parsed.subject,
+        from_name=parsed.sender.name if parsed.sender else None,
+        from_address=parsed.sender.address[:320] if parsed.sender else None,
+        recipients={
+            "to": [[a.name, a.address] for a in parsed.to],
+            "cc": [[a.name, a.address] for a in parsed.cc],
+            "reply_to": [[a.name, a.address] for a in parsed.reply_to],
+        },
+        in_reply_to=parsed.in_reply_to[:998] if parsed.in_reply_to else None,
+        references=list(parsed.references),
+        sent_at=parsed.date,
+        text=parsed.text,
+        html=parsed.html,
+        attachments=[[a.filename, a.content_type, a.size] for a in parsed.attachments],
+        language=parsed.language,
+        is_auto_submitted=parsed.is_auto_submitted,
+        is_bounce=parsed.is_bounce,
+        is_mailing_list=parsed.is_mailing_list,
+        parse_notes=list(parsed.notes),
+    )
+    return {key: _clean(value) for key, value in columns.items()}
+
+
+def _clean(value: Any) -> Any:
+    """Text both databases accept: PostgreSQL refuses NUL, and UTF-8 refuses lone surrogates."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "\ufffd")
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    return value

@@ -1,0 +1,288 @@
+"""The `maild` command: parses arguments, builds config, database and adapters once, prints."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from rich.console import Console
+
+from maild import resources, views
+from maild.config import Config, ConfigError, load_config
+from maild.daemon import Daemon
+from maild.ingest import Ingestor
+from maild.log import configure_logging
+from maild.progress import BarProgress, LogProgress, ProgressReporter
+from maild.store.db import Database, open_database, safe_url
+
+EXIT_CONFIG = 2
+EXIT_POLL_FAILED = 3
+_SEARCHED = (Path("maild.toml"), Path("/etc/maild/maild.toml"))
+
+
+class Context:
+    def __init__(self, config_option: str | None, json_logs: bool | None) -> None:
+        self.config_option = config_option
+        self.json_logs = json_logs
+        self.out = Console(soft_wrap=True)
+
+    def config_path(self) -> Path:
+        chosen = self.config_option or os.environ.get("MAILD_CONFIG")
+        if chosen:
+            return Path(chosen)
+        for candidate in _SEARCHED:
+            if candidate.is_file():
+                return candidate
+        fail(
+            "no configuration: pass --config PATH, set MAILD_CONFIG, or create ./maild.toml "
+            "(`maild init DIR` writes one; `maild demo` needs none)"
+        )
+
+    def load(self) -> Config:
+        path = self.config_path()
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            fail(f"configuration error: {exc}")
+        configure_logging(json_output=self.json_logs, level=config.log_level)
+        return config
+
+
+def fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
+    click.echo(f"maild: {message}", err=True)
+    sys.exit(code)
+
+
+def open_db(config: Config) -> Database:
+    try:
+        return open_database(config.database_url)
+    except Exception as exc:  # the URL or server is wrong: say so in one line, not a traceback
+        fail(f"cannot open database {safe_url(config.database_url)}: {type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def worker_pool() -> Iterator[ProcessPoolExecutor]:
+    """Parsing runs in worker processes so it overlaps fetching and storing."""
+    # spawn: forking a process that already runs threads (prefetch, asyncio) is unsafe.
+    pool = ProcessPoolExecutor(
+        max_workers=max(1, os.cpu_count() or 1), mp_context=multiprocessing.get_context("spawn")
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@click.group()
+@click.option("--config", "config_option", metavar="PATH", help="maild.toml (or $MAILD_CONFIG).")
+@click.option("--json-logs/--console-logs", default=None, help="Log format (default: by terminal).")
+@click.version_option(package_name="maild")
+@click.pass_context
+def main(ctx: click.Context, config_option: str | None, json_logs: bool | None) -> None:
+    """maild: email-queue processing for customer-support teams."""
+    configure_logging(json_output=json_logs)
+    ctx.obj = Context(config_option, json_logs)
+
+
+def _poll_once(config: Config, database: Database, *, as_json: bool, out: Console) -> bool:
+    interactive = sys.stderr.isatty() and not as_json
+    with ExitStack() as stack:
+        pool = stack.enter_context(worker_pool())
+        progress: ProgressReporter = (
+            stack.enter_context(BarProgress()) if interactive else LogProgress()
+        )
+        ingestor = Ingestor(database, config, executor=pool, progress=progress)
+        outcomes = ingestor.poll_all()
+    for outcome in outcomes:
+        if not outcome.ok:
+            click.echo(
+                f"maild: mailbox {outcome.mailbox!r} could not be read: {outcome.error}", err=True
+            )
+    if as_json:
+        views.print_json(
+            [
+                {"mailbox": o.mailbox, "ok": o.ok, "stored": o.stored, "error": o.error}
+                for o in outcomes
+            ],
+            out,
+        )
+    return all(outcome.ok for outcome in outcomes)
+
+
+@main.command()
+@click.option("--once", is_flag=True, default=True, help="Read every mailbox once and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.pass_obj
+def poll(obj: Context, once: bool, as_json: bool) -> None:
+    """Read every configured mailbox once; exit 0 if all were read."""
+    config = obj.load()
+    database = open_db(config)
+    if not _poll_once(config, database, as_json=as_json, out=obj.out):
+        sys.exit(EXIT_POLL_FAILED)
+
+
+@main.command()
+@click.pass_obj
+def run(obj: Context) -> None:
+    """Run as a daemon: poll at start and every poll_interval until SIGTERM."""
+    config = obj.load()
+    database = open_db(config)
+    path = obj.config_path()
+    with worker_pool() as pool:
+
+        def make_ingestor(current: Config, stop: threading.Event) -> Ingestor:
+            return Ingestor(database, current, executor=pool, progress=LogProgress(), stop=stop)
+
+        daemon = Daemon(config, make_ingestor, lambda: load_config(path))
+        code = asyncio.run(daemon.run())
+    sys.exit(code)
+
+
+@main.group()
+def messages() -> None:
+    """Stored messages."""
+
+
+@messages.command("list")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
+@click.option("--status", type=click.Choice(["pending", "ok", "quarantined"]))
+@click.pass_obj
+def messages_list(obj: Context, as_json: bool, status: str | None) -> None:
+    """Every stored message, oldest first."""
+    config = obj.load()
+    _show_messages(obj, open_db(config), as_json=as_json, status=status, title="Messages")
+
+
+def _show_messages(
+    obj: Context, database: Database, *, as_json: bool, status: str | None, title: str
+) -> None:
+    rows = views.list_messages(database, status=status)
+    if as_json:
+        views.print_json(rows, obj.out)
+    else:
+        obj.out.print(views.messages_table(rows, title, obj.out.width))
+
+
+@main.group()
+def quarantine() -> None:
+    """Messages that could not be processed, with the reason."""
+
+
+@quarantine.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def quarantine_list(obj: Context, as_json: bool) -> None:
+    """Quarantined messages and why."""
+    config = obj.load()
+    _show_messages(obj, open_db(config), as_json=as_json, status="quarantined", title="Quarantine")
+
+
+@main.command()
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "all_", is_flag=True, help="Every quarantined message.")
+@click.pass_obj
+def reprocess(obj: Context, ids: tuple[int, ...], all_: bool) -> None:
+    """Run the pipeline again on stored messages (by id, or --all quarantined)."""
+    if not ids and not all_:
+        fail("give message ids or --all")
+    config = obj.load()
+    database = open_db(config)
+    if all_:
+        ids = tuple(row["id"] for row in views.list_messages(database, status="quarantined"))
+    results = Ingestor(database, config).reprocess(list(ids))
+    found = {result.message_pk for result in results}
+    for missing in sorted(set(ids) - found):
+        click.echo(f"maild: no message with id {missing}", err=True)
+    for result in results:
+        outcome = (
+            "ok" if result.quarantine_reason is None else f"quarantined: {result.quarantine_reason}"
+        )
+        obj.out.print(f"{result.message_pk}: {outcome}", markup=False)
+    if set(ids) - found:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def status(obj: Context, as_json: bool) -> None:
+    """Per mailbox and folder: server count, stored count, last poll and its outcome."""
+    config = obj.load()
+    rows = views.status_rows(open_db(config), config)
+    if as_json:
+        views.print_json(rows, obj.out)
+    else:
+        obj.out.print(views.status_table(rows))
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Context) -> None:
+    """Apply database migrations (also done on every start)."""
+    config = obj.load()
+    database = open_db(config)
+    obj.out.print(f"database {database.display_url()} is up to date", markup=False)
+
+
+@main.command()
+@click.pass_obj
+def check(obj: Context) -> None:
+    """Load the configuration and everything it names; exit 2 on the first problem."""
+    config = obj.load()
+    obj.out.print(
+        f"{obj.config_path()}: ok ({len(config.mailboxes)} mailbox(es), rules in "
+        f"{config.rules_dir}, templates in {config.templates_dir})",
+        markup=False,
+    )
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def init(directory: Path) -> None:
+    """Copy the packaged rules, templates and an example maild.toml into DIRECTORY."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("rules", "templates"):
+        target = directory / name
+        if target.exists():
+            fail(f"{target} already exists; not overwriting it")
+        shutil.copytree(resources.packaged(name), target)
+    example = directory / "maild.toml"
+    if not example.exists():
+        shutil.copyfile(resources.example_config(), example)
+    click.echo(
+        f"wrote {directory}/maild.toml, rules/ and templates/: edit them, then "
+        f"`maild --config {directory}/maild.toml check`"
+    )
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to keep the demo's files (default: ~/.local/share/maild/demo).",
+)
+@click.option("--fresh", is_flag=True, help="Start from an empty database.")
+@click.pass_obj
+def demo(obj: Context, directory: Path | None, fresh: bool) -> None:
+    """Ingest the bundled sample mailbox into SQLite and show the result; no server needed."""
+    from maild.demo import run_demo  # noqa: PLC0415 - only this command needs it
+
+    code = run_demo(directory, fresh=fresh, out=obj.out, json_logs=obj.json_logs)
+    sys.exit(code)

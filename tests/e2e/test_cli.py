@@ -1,0 +1,122 @@
+"""The `maild` process as a user runs it: demo, config errors, listings, quarantine, reprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from maild import resources
+
+
+def maild(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "maild", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def demo_dir(tmp_path: Path) -> Path:
+    result = maild("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return tmp_path / "demo"
+
+
+def sample_count() -> int:
+    mailbox = resources.packaged("sample-mailbox")
+    return sum(1 for sub in ("new", "cur") for p in (mailbox / sub).glob("*") if p.name != ".keep")
+
+
+def test_demo_ingests_the_sample_mailbox_and_says_where_its_files_are(tmp_path: Path) -> None:
+    """maild demo needs no config or server, prints a table and where it left its files."""
+    result = maild("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "maild demo" in result.stdout
+    assert f"{sample_count()} new message(s) stored this run" in result.stdout
+    assert str(tmp_path / "demo" / "maild.toml") in result.stdout
+    assert (tmp_path / "demo" / "maild.db").is_file()
+    again = maild("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
+    assert "0 new message(s) stored this run" in again.stdout
+
+
+def test_messages_list_json_has_the_documented_fields(demo_dir: Path) -> None:
+    """messages list --json gives every stored message with the fields scripts rely on."""
+    result = maild(
+        "--config", str(demo_dir / "maild.toml"), "messages", "list", "--json", cwd=demo_dir
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == sample_count()
+    for row in rows:
+        assert {
+            "id",
+            "mailbox",
+            "uid",
+            "message_id",
+            "subject",
+            "from",
+            "received_at",
+            "status",
+            "reason",
+            "direction",
+            "ticket",
+        } <= row.keys()
+        assert row["status"] in {"ok", "quarantined"}
+        assert row["direction"] == "in" and row["ticket"] is None
+        assert (row["reason"] is None) == (row["status"] == "ok")
+    subjects = " ".join(row["subject"] or "" for row in rows)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in subjects), "Chinese subjects decode readably"
+
+
+def test_quarantine_list_and_reprocess(demo_dir: Path) -> None:
+    """The sample's broken message is listed with its reason; reprocess runs it again."""
+    config = str(demo_dir / "maild.toml")
+    result = maild("--config", config, "quarantine", "list", "--json", cwd=demo_dir)
+    rows = json.loads(result.stdout)
+    assert len(rows) >= 1 and all(row["reason"] for row in rows)
+    again = maild("--config", config, "reprocess", str(rows[0]["id"]), cwd=demo_dir)
+    assert again.returncode == 0
+    assert f"{rows[0]['id']}: quarantined:" in again.stdout
+    everything = maild("--config", config, "reprocess", "--all", cwd=demo_dir)
+    assert everything.returncode == 0
+    missing = maild("--config", config, "reprocess", "999999", cwd=demo_dir)
+    assert missing.returncode == 1 and "no message with id 999999" in missing.stderr
+
+
+def test_config_error_exits_2_with_file_line_and_problem(tmp_path: Path) -> None:
+    """A wrong config file stops maild with exit code 2 and a one-line explanation."""
+    path = tmp_path / "maild.toml"
+    path.write_text('timezone = "UTC"\n[schedule]\npoll_intervall = "1h"\n', encoding="utf-8")
+    result = maild("--config", str(path), "poll", "--once", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{path}:3: schedule.poll_intervall: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_config_is_explained(tmp_path: Path) -> None:
+    """Without any configuration, maild says how to give one instead of failing obscurely."""
+    result = maild("status", cwd=tmp_path, env={"MAILD_CONFIG": ""})
+    assert result.returncode == 2
+    assert "no configuration" in result.stderr
+
+
+def test_init_writes_an_editable_setup_that_checks(tmp_path: Path) -> None:
+    """maild init copies rules, templates and an example config that `maild check` accepts."""
+    result = maild("init", str(tmp_path / "site"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "site" / "rules").is_dir() and (tmp_path / "site" / "templates").is_dir()
+    check = maild("--config", str(tmp_path / "site" / "maild.toml"), "check", cwd=tmp_path)
+    assert check.returncode == 0, check.stderr
+    assert "ok (1 mailbox(es)" in check.stdout

@@ -1,0 +1,75 @@
+"""Helpers to configure maild against a test Dovecot and run the real `maild` process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.servers.dovecot import DovecotServer
+
+PASSWORD_ENV = "MAILD_TEST_IMAP_PASSWORD"
+
+
+def write_config(
+    directory: Path,
+    server: DovecotServer,
+    *,
+    name: str = "support",
+    poll_interval: str = "1h",
+    after_import: str = "keep",
+    batch_size: int = 200,
+    extra_mailboxes: str = "",
+) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "maild.toml"
+    path.write_text(
+        f"""\
+timezone = "Asia/Shanghai"
+[database]
+url = "sqlite:///maild.db"
+[schedule]
+poll_interval = "{poll_interval}"
+retry_backoff = "200ms"
+[[mailbox]]
+name = "{name}"
+address = "support@example.com"
+  [mailbox.imap]
+  host = "{server.host}"
+  port = {server.port}
+  security = "none"
+  allow_insecure = true
+  username = "{server.user}"
+  password_env = "{PASSWORD_ENV}"
+  after_import = "{after_import}"
+  batch_size = {batch_size}
+  timeout = 10
+{extra_mailboxes}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def maild_env(server: DovecotServer) -> dict[str, str]:
+    env = dict(os.environ)
+    env[PASSWORD_ENV] = server.password
+    env.pop("MAILD_CONFIG", None)
+    return env
+
+
+def maild_command(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "maild", "--json-logs", "--config", str(config), *args]
+
+
+def run_maild(
+    config: Path, server: DovecotServer, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        maild_command(config, *args),
+        env=maild_env(server),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

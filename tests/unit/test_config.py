@@ -1,0 +1,168 @@
+"""maild.toml loading: every documented key, and errors that name file, line and problem."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from maild.config import ConfigError, load_config, parse_duration
+
+ISSUE_EXAMPLE = """\
+timezone = "Asia/Shanghai"
+rules_dir = "rules"
+templates_dir = "templates"
+supervisors = ["Wang Fang <wang.fang@example.com>"]
+[owners]
+lina = "Li Na <li.na@example.com>"
+[database]
+url = "sqlite:///maild.db"
+[schedule]
+poll_interval = "1h"
+[[mailbox]]
+name = "support"
+address = "support@example.com"
+default_owner = "lina"
+  [mailbox.imap]
+  host = "127.0.0.1"
+  port = 10143
+  security = "none"
+  allow_insecure = true
+  username = "support"
+  password_env = "MAILD_SUPPORT_PASSWORD"
+  folders = ["INBOX"]
+  after_import = "keep"
+[[mailbox]]
+name = "local"
+address = "billing@example.com"
+  [mailbox.maildir]
+  path = "/srv/mail/billing"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "rules").mkdir(exist_ok=True)
+    (tmp_path / "templates").mkdir(exist_ok=True)
+    path = tmp_path / "maild.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path: Path, text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    return caught.value
+
+
+def test_issue_example_loads(tmp_path: Path) -> None:
+    """The example configuration from the foundation issue loads with every value typed."""
+    config = load_config(write(tmp_path, ISSUE_EXAMPLE))
+    assert str(config.timezone) == "Asia/Shanghai"
+    assert config.rules_dir == (tmp_path / "rules").resolve()
+    assert config.database_url == f"sqlite:///{(tmp_path / 'maild.db').resolve()}"
+    assert config.poll_interval == timedelta(hours=1)
+    assert config.owners == {"lina": "Li Na <li.na@example.com>"}
+    support, local = config.mailboxes
+    assert support.imap is not None and support.imap.port == 10143
+    assert support.imap.security == "none" and support.imap.folders == ("INBOX",)
+    assert local.maildir is not None and local.maildir.path == Path("/srv/mail/billing")
+
+
+def test_relative_paths_follow_the_config_file_not_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relative SQLite and folder paths resolve against the config file's folder."""
+    monkeypatch.chdir("/")
+    config = load_config(
+        write(tmp_path, 'rules_dir = "rules"\n[database]\nurl = "sqlite:///data/m.db"\n')
+    )
+    assert config.database_url == f"sqlite:///{(tmp_path / 'data' / 'm.db').resolve()}"
+    assert config.rules_dir == (tmp_path / "rules").resolve()
+
+
+def test_unknown_key_names_file_line_and_key(tmp_path: Path) -> None:
+    """A misspelt key is an error pointing at its line, not silently ignored."""
+    error = error_of(tmp_path, '[schedule]\npoll_intervall = "1h"\n')
+    assert error.path == tmp_path / "maild.toml"
+    assert error.line == 2
+    assert error.key == "schedule.poll_intervall"
+    assert "unknown key" in str(error)
+    assert str(error).startswith(f"{tmp_path / 'maild.toml'}:2: schedule.poll_intervall")
+
+
+def test_error_inside_second_mailbox_points_at_its_line(tmp_path: Path) -> None:
+    """Errors inside an array of tables find the right entry's line."""
+    text = ISSUE_EXAMPLE.replace('  path = "/srv/mail/billing"', '  path = "/srv"\n  pth = 1')
+    error = error_of(tmp_path, text)
+    assert error.key == "mailbox[1].maildir.pth"
+    assert error.line == text.splitlines().index("  pth = 1") + 1
+
+
+def test_plain_text_imap_needs_explicit_consent(tmp_path: Path) -> None:
+    """security = "none" without allow_insecure is refused with the reason."""
+    error = error_of(tmp_path, ISSUE_EXAMPLE.replace("  allow_insecure = true\n", ""))
+    assert error.key == "mailbox[0].imap.security"
+    assert "allow_insecure" in error.problem
+
+
+def test_inline_password_is_refused(tmp_path: Path) -> None:
+    """A password written in the file is an error that does not echo the password."""
+    error = error_of(
+        tmp_path, ISSUE_EXAMPLE.replace("  username", '  password = "hunter2"\n  username')
+    )
+    assert "password_env" in error.problem
+    assert "hunter2" not in str(error)
+
+
+def test_invalid_toml_reports_the_line(tmp_path: Path) -> None:
+    """A syntax error names the line tomllib found it on."""
+    error = error_of(tmp_path, 'timezone = "UTC"\n[schedule\n')
+    assert error.line == 2
+    assert "not valid TOML" in error.problem
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        ('timezone = "Mars/Olympus"\n', "timezone", "unknown time zone"),
+        ('[schedule]\npoll_interval = "soon"\n', "schedule.poll_interval", "not a duration"),
+        ("[schedule]\npoll_interval = 60\n", "schedule.poll_interval", "duration string"),
+        (
+            '[[mailbox]]\nname = "a"\naddress = "nope"\n[mailbox.maildir]\npath = "/x"\n',
+            "mailbox[0].address",
+            "not an email",
+        ),
+        ('[[mailbox]]\nname = "a"\naddress = "a@b.c"\n', "mailbox[0]", "exactly one of"),
+        (
+            '[[mailbox]]\nname = "a"\naddress = "a@b.c"\ndefault_owner = "nobody"\n'
+            '[mailbox.maildir]\npath = "/x"\n',
+            "mailbox[0].default_owner",
+            "neither",
+        ),
+        ('rules_dir = "missing"\n', "rules_dir", "does not exist"),
+        ("[owners]\nlina = 5\n", "owners.lina", "must be an address"),
+    ],
+)
+def test_invalid_values_are_explained(tmp_path: Path, text: str, key: str, words: str) -> None:
+    """Each kind of wrong value names its key and says what is wrong."""
+    error = error_of(tmp_path, text)
+    assert error.key == key
+    assert words in error.problem
+    assert error.line is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("1h", 3600), ("90s", 90), ("15m", 900), ("1h30m", 5400), ("2d", 172800), ("250ms", 0.25)],
+)
+def test_durations(text: str, seconds: float) -> None:
+    """Durations are written with units and parsed once."""
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "1", "h", "1x", "1h 2", "-1h"])
+def test_bad_durations(text: str) -> None:
+    """Anything that is not number+unit is rejected."""
+    with pytest.raises(ValueError):
+        parse_duration(text)

@@ -197,9 +197,12 @@ def _strict(data: bytes, codec: str | None) -> str | None:
     if not codec:
         return None
     try:
-        return data.decode(codec)
-    except UnicodeDecodeError:
+        text = data.decode(codec)
+        if codec == "utf-7":
+            text.encode("utf-8")  # UTF-7 can yield lone surrogates, which no database will store
+    except ValueError:  # UnicodeDecodeError / UnicodeEncodeError
         return None
+    return text
 
 
 def _last_resort(data: bytes, first: str | None, notes: list[str], what: str) -> str:
@@ -208,7 +211,7 @@ def _last_resort(data: bytes, first: str | None, notes: list[str], what: str) ->
     if first == "cp1252":
         return _strict(data, "cp1252") or data.decode("latin-1")
     for codec in (first, "utf-8"):
-        if codec:
+        if codec and codec != "utf-7":
             text = data.decode(codec, "replace")
             broken = text.count("\ufffd")
             decoded = len(text) - len(text.encode("ascii", "ignore")) - broken

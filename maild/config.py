@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,27 +17,21 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from maild import resources
-from maild.tomlpos import KeyPath, locate_key
+from maild.tomlreader import ConfigError, TableReader, TomlSource, parse_duration, read_toml
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "ImapSettings",
+    "MailboxConfig",
+    "MaildirSettings",
+    "load_config",
+    "parse_duration",
+]
 
 DEFAULT_POLL_INTERVAL = timedelta(hours=1)
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|d|h|m|s)")
-_DURATION_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 _NAMED_ADDRESS = re.compile(r"^(?:[^<>]*<)?([^@\s<>]+@[^@\s<>]+)>?$")
-
-
-class ConfigError(Exception):
-    """A configuration problem a person can fix: where it is and what is wrong."""
-
-    def __init__(self, path: Path | None, line: int | None, key: str, problem: str) -> None:
-        self.path = path
-        self.line = line
-        self.key = key
-        self.problem = problem
-        where = str(path) if path is not None else "<defaults>"
-        if line is not None:
-            where += f":{line}"
-        super().__init__(f"{where}: {key}: {problem}" if key else f"{where}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -119,165 +112,17 @@ class Config:
         raise KeyError(name)
 
 
-def parse_duration(text: str) -> timedelta:
-    """`"1h"`, `"90s"`, `"1h30m"`, `"2d"` → timedelta; ValueError on anything else."""
-    compact = text.strip().lower().replace(" ", "")
-    if not compact:
-        raise ValueError("empty duration")
-    position = 0
-    seconds = 0.0
-    for match in _DURATION_PART.finditer(compact):
-        if match.start() != position:
-            break
-        seconds += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        position = match.end()
-    if position != len(compact):
-        raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 1h, 1h30m, 2d)")
-    return timedelta(seconds=seconds)
-
-
-class _Reader:
-    """Walks one table of the TOML document, recording which keys were consumed."""
-
-    def __init__(self, loader: _Loader, table: Mapping[str, Any], keypath: KeyPath) -> None:
-        self._loader = loader
-        self._table = table
-        self._keypath = keypath
-        self._used: set[str] = set()
-
-    def fault(self, key: str, problem: str) -> ConfigError:
-        return self._loader.fault((*self._keypath, key) if key else self._keypath, problem)
-
-    def names(self) -> list[str]:
-        return list(self._table)
-
-    def has(self, key: str) -> bool:
-        return key in self._table
-
-    def raw(self, key: str) -> Any:
-        self._used.add(key)
-        return self._table.get(key)
-
-    def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
-        value = self.raw(key)
-        if value is None:
-            if required:
-                raise self.fault(key, "is required")
-            return default
-        if not isinstance(value, str) or (required and not value.strip()):
-            raise self.fault(key, f"must be a non-empty string, not {value!r}")
-        return value
-
-    def required_string(self, key: str) -> str:
-        value = self.string(key, required=True)
-        assert value is not None
-        return value
-
-    def integer(self, key: str, default: int, low: int, high: int) -> int:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fault(key, f"must be a whole number from {low} to {high}, not {value!r}")
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.fault(key, f"must be true or false, not {value!r}")
-        return value
-
-    def duration(self, key: str, default: timedelta, minimum: timedelta) -> timedelta:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if not isinstance(value, str):
-            raise self.fault(key, f'must be a duration string such as "1h", not {value!r}')
-        try:
-            parsed = parse_duration(value)
-        except ValueError as exc:
-            raise self.fault(key, str(exc)) from None
-        if parsed < minimum:
-            raise self.fault(key, f"must be at least {minimum.total_seconds():g}s")
-        return parsed
-
-    def string_list(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.fault(key, "must be a list of non-empty strings")
-        return tuple(value)
-
-    def path(self, key: str, default: Path) -> Path:
-        value = self.string(key)
-        return default if value is None else self._loader.resolve(value)
-
-    def table(self, key: str) -> _Reader | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            raise self.fault(key, "must be a table")
-        return _Reader(self._loader, value, (*self._keypath, key))
-
-    def tables(self, key: str) -> list[_Reader]:
-        value = self.raw(key)
-        if value is None:
-            return []
-        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            raise self.fault(key, f"must be an array of tables ([[{key}]])")
-        return [
-            _Reader(self._loader, item, (*self._keypath, key, i)) for i, item in enumerate(value)
-        ]
-
-    def reject_unknown(self) -> None:
-        for key in self._table:
-            if key not in self._used:
-                raise self.fault(key, "unknown key (check the spelling; see README.md)")
-
-
-class _Loader:
-    def __init__(self, path: Path | None, text: str) -> None:
-        self.path = path
-        self.text = text
-        self.base = path.parent if path is not None else Path.cwd()
-
-    def fault(self, keypath: KeyPath, problem: str) -> ConfigError:
-        line = locate_key(self.text, keypath) if self.text else None
-        dotted = ".".join(f"[{k}]" if isinstance(k, int) else k for k in keypath).replace(".[", "[")
-        return ConfigError(self.path, line, dotted, problem)
-
-    def resolve(self, value: str) -> Path:
-        candidate = Path(value).expanduser()
-        return candidate if candidate.is_absolute() else (self.base / candidate).resolve()
-
-
 def load_config(path: Path) -> Config:
     """Read and validate a config file; raises ConfigError naming file, line and problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(path, None, "", "config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, None, "", f"cannot read config file: {exc}") from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"\(at line (\d+)", str(exc))
-        raise ConfigError(
-            path, int(match.group(1)) if match else None, "", f"not valid TOML: {exc}"
-        ) from None
+    document, text = read_toml(path)
     return config_from_mapping(document, path=path.resolve(), text=text)
 
 
 def config_from_mapping(
     document: Mapping[str, Any], *, path: Path | None = None, text: str = ""
 ) -> Config:
-    loader = _Loader(path, text)
-    top = _Reader(loader, document, ())
+    source = TomlSource(path, text)
+    top = TableReader(source, document, ())
 
     tz_name = top.string("timezone", "UTC") or "UTC"
     try:
@@ -297,7 +142,7 @@ def config_from_mapping(
             raise top.fault("supervisors", f"{supervisor!r} is not an address")
 
     owners = _owners(top)
-    database_url = _database_url(top, loader.base)
+    database_url = _database_url(top, source.base)
     poll_interval, retry_backoff = _schedule(top)
     log_level = _log_level(top)
 
@@ -305,7 +150,7 @@ def config_from_mapping(
     names = [m.name for m in mailboxes]
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise loader.fault(("mailbox", i, "name"), f"mailbox name {name!r} is used twice")
+            raise source.fault(("mailbox", i, "name"), f"mailbox name {name!r} is used twice")
     top.reject_unknown()
     return Config(
         path=path,
@@ -322,7 +167,7 @@ def config_from_mapping(
     )
 
 
-def _owners(top: _Reader) -> dict[str, str]:
+def _owners(top: TableReader) -> dict[str, str]:
     owners: dict[str, str] = {}
     table = top.table("owners")
     if table is None:
@@ -337,7 +182,7 @@ def _owners(top: _Reader) -> dict[str, str]:
     return owners
 
 
-def _database_url(top: _Reader, base: Path) -> str:
+def _database_url(top: TableReader, base: Path) -> str:
     url = f"sqlite:///{(base / 'maild.db').resolve()}"
     table = top.table("database")
     if table is not None:
@@ -348,7 +193,7 @@ def _database_url(top: _Reader, base: Path) -> str:
     return url
 
 
-def _schedule(top: _Reader) -> tuple[timedelta, timedelta]:
+def _schedule(top: TableReader) -> tuple[timedelta, timedelta]:
     poll_interval = DEFAULT_POLL_INTERVAL
     retry_backoff = timedelta(seconds=10)
     table = top.table("schedule")
@@ -359,7 +204,7 @@ def _schedule(top: _Reader) -> tuple[timedelta, timedelta]:
     return poll_interval, retry_backoff
 
 
-def _log_level(top: _Reader) -> str:
+def _log_level(top: TableReader) -> str:
     table = top.table("logging")
     if table is None:
         return "info"
@@ -382,7 +227,7 @@ def _resolve_sqlite_url(url: str, base: Path) -> str:
     return f"{prefix}{(base / file_part).resolve()}{sep}{query}"
 
 
-def _mailbox(reader: _Reader, owners: Mapping[str, str]) -> MailboxConfig:
+def _mailbox(reader: TableReader, owners: Mapping[str, str]) -> MailboxConfig:
     name = reader.required_string("name")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise reader.fault("name", "use letters, digits, '.', '_' or '-' only")
@@ -417,7 +262,7 @@ def _mailbox(reader: _Reader, owners: Mapping[str, str]) -> MailboxConfig:
     )
 
 
-def _imap(reader: _Reader) -> ImapSettings:
+def _imap(reader: TableReader) -> ImapSettings:
     host = reader.required_string("host")
     security = reader.string("security", "tls") or "tls"
     if security not in {"tls", "starttls", "none"}:
@@ -447,7 +292,7 @@ def _imap(reader: _Reader) -> ImapSettings:
         security=security,
         username=reader.required_string("username"),
         password_env=password_env,
-        password_file=reader._loader.resolve(password_file_value) if password_file_value else None,
+        password_file=reader.resolve(password_file_value) if password_file_value else None,
         folders=reader.string_list("folders", ("INBOX",)),
         after_import=after_import,
         timeout=float(reader.integer("timeout", 60, 1, 3600)),
@@ -455,19 +300,3 @@ def _imap(reader: _Reader) -> ImapSettings:
     )
     reader.reject_unknown()
     return settings
-
-
-def demo_config(data_dir: Path) -> Config:
-    """The embedded default: SQLite in `data_dir` and the bundled sample mailbox, no file needed."""
-    document = {
-        "timezone": "Asia/Shanghai",
-        "database": {"url": f"sqlite:///{data_dir / 'maild.db'}"},
-        "mailbox": [
-            {
-                "name": "sample",
-                "address": "support@example.com",
-                "maildir": {"path": str(resources.packaged("sample-mailbox"))},
-            }
-        ],
-    }
-    return config_from_mapping(document, path=None)

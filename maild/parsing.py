@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import mailparser
+from mailparser.exceptions import MailParserRecursionError
 
 from maild import charsets
 
@@ -169,14 +170,15 @@ def _parse(raw: bytes, internaldate: datetime) -> ParsedMessage:
 
 
 def _structure(data: bytes, notes: list[str]) -> tuple[email.message.Message, datetime | None]:
-    """The MIME tree (and mail-parser's Date), with the standard library as the fallback."""
+    """The MIME tree and mail-parser's Date (it reads obsolete forms such as "(EDT) -0400" that
+    the stdlib gets wrong), with the standard library as the fallback when mail-parser raises."""
     try:
         parsed = mailparser.parse_from_bytes(data)
         msg: email.message.Message = parsed.message
         mp_date: datetime | None = parsed.date
     except Exception as exc:
         notes.append(f"mail-parser failed ({type(exc).__name__}); read with the email package")
-        deep = isinstance(exc, RecursionError) or "Recursion" in type(exc).__name__
+        deep = isinstance(exc, RecursionError | MailParserRecursionError)
         msg = _stdlib(data, notes, deep)
         mp_date = None
     if not msg.keys() or any(

@@ -335,7 +335,11 @@ def filename_text(value: object, raw: str, param: str, hint: str | None, notes: 
         found = re.search(rf'\b{param}\s*=\s*(?:"([^"]*)"|([^;\s]+))', unfolded, re.IGNORECASE)
         value = (found.group(1) or found.group(2)) if found else value
     if isinstance(value, tuple) and len(value) == 3:
-        data = str(value[2]).encode("latin-1", "surrogateescape")
+        encoded = str(value[2])  # RFC 2231 %XX octets, one per character
+        try:
+            data = encoded.encode("latin-1", "surrogateescape")
+        except UnicodeEncodeError:  # already text: the email package met 8-bit bytes
+            data = encoded.encode("utf-8", "surrogateescape")
         name = decode_bytes(data, value[0] or None, notes, "file name")
     elif isinstance(value, str):
         name = header_text(value, hint, notes, "file name")

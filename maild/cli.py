@@ -24,6 +24,7 @@ from maild.ingest import Ingestor
 from maild.log import configure_logging
 from maild.progress import BarProgress, LogProgress, ProgressReporter
 from maild.store.db import Database, open_database, safe_url
+from maild.store.rows import warm_up
 
 EXIT_CONFIG = 2
 EXIT_POLL_FAILED = 3
@@ -74,9 +75,10 @@ def open_db(config: Config) -> Database:
 def worker_pool() -> Iterator[ProcessPoolExecutor]:
     """Parsing runs in worker processes so it overlaps fetching and storing."""
     # spawn: forking a process that already runs threads (prefetch, asyncio) is unsafe.
-    pool = ProcessPoolExecutor(
-        max_workers=max(1, os.cpu_count() or 1), mp_context=multiprocessing.get_context("spawn")
-    )
+    workers = max(1, os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(warm_up)
     try:
         yield pool
     finally:

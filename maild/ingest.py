@@ -18,14 +18,11 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from maild.config import Config, MailboxConfig
 from maild.log import get_logger
-from maild.parsing import ParsedMessage
-from maild.pipeline import PipelineResult, run_batch
 from maild.prefetch import prefetch
 from maild.progress import NoProgress, ProgressReporter
 from maild.sources.base import FetchedMessage, Inbox, SourceError
@@ -34,6 +31,7 @@ from maild.sources.maildir import MaildirInbox
 from maild.store import repository as repo
 from maild.store.db import Database
 from maild.store.models import utcnow
+from maild.store.rows import PreparedRow, prepare_batch
 
 _MAX_ATTEMPTS = 4
 _INLINE_BATCH = 32  # below this, shipping work to a process costs more than it saves
@@ -183,7 +181,7 @@ class Ingestor:
         folder: str,
         uidvalidity: int,
     ) -> tuple[int, int, list[int]]:
-        in_flight: deque[Future[list[PipelineResult]] | list[PipelineResult]] = deque()
+        in_flight: deque[Future[list[PreparedRow]] | list[PreparedRow]] = deque()
         fetched = stored = 0
         done_uids: list[int] = []
         try:
@@ -217,16 +215,15 @@ class Ingestor:
 
     def _submit(
         self, work: list[tuple[int, bytes, datetime]]
-    ) -> Future[list[PipelineResult]] | list[PipelineResult]:
+    ) -> Future[list[PreparedRow]] | list[PreparedRow]:
         if self._executor is None or len(work) < _INLINE_BATCH:
-            return run_batch(work)
-        return self._executor.submit(run_batch, work)
+            return prepare_batch(work)
+        return self._executor.submit(prepare_batch, work)
 
-    def _record(self, results: list[PipelineResult]) -> None:
+    def _record(self, results: list[PreparedRow]) -> None:
         if not results:
             return
-        now = utcnow()
-        rows = [message_columns(result, now) for result in results]
+        rows = [result.columns for result in results]
         try:
             with self._db.transaction() as session:
                 repo.apply_updates(session, rows)
@@ -280,9 +277,9 @@ class Ingestor:
             get_logger().info("pending_processed", count=total)
         return total
 
-    def reprocess(self, message_ids: Sequence[int]) -> list[PipelineResult]:
+    def reprocess(self, message_ids: Sequence[int]) -> list[PreparedRow]:
         """Run the pipeline again on stored raw bytes (after a fix, or a rules change)."""
-        results: list[PipelineResult] = []
+        results: list[PreparedRow] = []
         for start in range(0, len(message_ids), 500):
             with self._db.session() as session:
                 work = repo.raw_bytes(session, message_ids[start : start + 500])
@@ -292,57 +289,9 @@ class Ingestor:
         return results
 
 
-def _finished(item: Future[list[PipelineResult]] | list[PipelineResult]) -> bool:
+def _finished(item: Future[list[PreparedRow]] | list[PreparedRow]) -> bool:
     return not isinstance(item, Future) or item.done()
 
 
-def _result_of(item: Future[list[PipelineResult]] | list[PipelineResult]) -> list[PipelineResult]:
+def _result_of(item: Future[list[PreparedRow]] | list[PreparedRow]) -> list[PreparedRow]:
     return item.result() if isinstance(item, Future) else item
-
-
-def message_columns(result: PipelineResult, now: datetime) -> dict[str, object]:
-    """The Message columns a pipeline result sets."""
-    columns: dict[str, object] = {"id": result.message_pk, "processed_at": now}
-    if result.parsed is None:
-        columns.update(status="quarantined", reason=_clean(result.quarantine_reason or "unknown"))
-        return columns
-    parsed: ParsedMessage = result.parsed
-    columns.update(
-        status="ok",
-        reason=None,
-        message_id=parsed.message_id[:998],
-        message_id_synthesized=parsed.message_id_synthesized,
-        subject=parsed.subject,
-        from_name=parsed.sender.name if parsed.sender else None,
-        from_address=parsed.sender.address[:320] if parsed.sender else None,
-        recipients={
-            "to": [[a.name, a.address] for a in parsed.to],
-            "cc": [[a.name, a.address] for a in parsed.cc],
-            "reply_to": [[a.name, a.address] for a in parsed.reply_to],
-        },
-        in_reply_to=parsed.in_reply_to[:998] if parsed.in_reply_to else None,
-        references=list(parsed.references),
-        sent_at=parsed.date,
-        text=parsed.text,
-        html=parsed.html,
-        attachments=[[a.filename, a.content_type, a.size] for a in parsed.attachments],
-        language=parsed.language,
-        is_auto_submitted=parsed.is_auto_submitted,
-        is_bounce=parsed.is_bounce,
-        is_mailing_list=parsed.is_mailing_list,
-        parse_notes=list(parsed.notes),
-    )
-    return {key: _clean(value) for key, value in columns.items()}
-
-
-def _clean(value: Any) -> Any:
-    """Text both databases accept: PostgreSQL refuses NUL, and UTF-8 refuses lone surrogates."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            value = value.replace("\x00", "\ufffd")
-        return value.encode("utf-8", "replace").decode("utf-8")
-    if isinstance(value, list):
-        return [_clean(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
-    return value

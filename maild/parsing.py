@@ -227,12 +227,13 @@ class _Body:
             ctype = part.get_content_type()
             self.types.add(ctype)
             self.notes.extend(f"MIME defect: {type(d).__name__}" for d in part.defects)
-            payload = part.get_payload()
-            if isinstance(payload, list) and not ctype.startswith("message/"):
+            # is_multipart() checks the payload type; get_payload() on a leaf would decode it with
+            # the declared charset, which raises on hostile labels.
+            if part.is_multipart() and not ctype.startswith("message/"):
                 if depth >= _MAX_DEPTH:
                     self.notes.append(f"MIME parts nested deeper than {_MAX_DEPTH} ignored")
                     continue
-                children = [c for c in payload if isinstance(c, email.message.Message)]
+                children = [c for c in part.get_payload() if isinstance(c, email.message.Message)]
                 stack.extend((child, depth + 1, ctype) for child in reversed(children))
             elif not (parent == "multipart/alternative" and ctype.startswith("text/")):
                 self._leaf(part, ctype)

@@ -96,7 +96,18 @@ def main(ctx: click.Context, config_option: str | None, json_logs: bool | None) 
     ctx.obj = Context(config_option, json_logs)
 
 
+def favour_io_threads() -> None:
+    """Let the fetching thread get the GIL back quickly after each socket read.
+
+    With the default 5 ms switch interval, the thread that reads IMAP responses waits behind the
+    thread that writes to the database after every read; at 0.5 ms a 20,000-message poll ran
+    about a third faster here (bench/ingest.py).
+    """
+    sys.setswitchinterval(0.0005)
+
+
 def _poll_once(config: Config, database: Database, *, as_json: bool, out: Console) -> bool:
+    favour_io_threads()
     interactive = sys.stderr.isatty() and not as_json
     with ExitStack() as stack:
         pool = stack.enter_context(worker_pool())
@@ -140,6 +151,7 @@ def run(obj: Context) -> None:
     config = obj.load()
     database = open_db(config)
     path = obj.config_path()
+    favour_io_threads()
     with worker_pool() as pool:
 
         def make_ingestor(current: Config, stop: threading.Event) -> Ingestor:

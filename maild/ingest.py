@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
+from structlog.typing import FilteringBoundLogger
 
 from maild.config import Config, MailboxConfig
 from maild.log import get_logger
@@ -159,7 +160,7 @@ class Ingestor:
         try:
             batches = prefetch(inbox.fetch(folder, items), depth=2, stop=self._stop)
             fetched, stored, done_uids = self._store_all(
-                batches, mailbox_id, folder, snapshot.uidvalidity
+                batches, mailbox.name, mailbox_id, folder, snapshot.uidvalidity
             )
         except CONNECTION_ERRORS as exc:
             raise SourceError(f"connection lost while reading {folder!r}: {exc}") from exc
@@ -177,11 +178,14 @@ class Ingestor:
     def _store_all(
         self,
         batches: Iterator[list[FetchedMessage]],
+        mailbox_name: str,
         mailbox_id: int,
         folder: str,
         uidvalidity: int,
     ) -> tuple[int, int, list[int]]:
         in_flight: deque[Future[list[PreparedRow]] | list[PreparedRow]] = deque()
+        log = get_logger(mailbox=mailbox_name, folder=folder)
+        uids: dict[int, int] = {}
         fetched = stored = 0
         done_uids: list[int] = []
         try:
@@ -197,20 +201,17 @@ class Ingestor:
                 fetched += len(batch)
                 stored += len(result.new_messages)
                 done_uids.extend(message.uid for message in batch)
-                by_hash = {repo.content_hash(message.raw): message for message in batch}
-                work = [
-                    (pk, by_hash[digest].raw, by_hash[digest].internaldate)
-                    for pk, digest in result.new_messages
-                ]
+                work = [(pk, batch[i].raw, batch[i].internaldate) for pk, i in result.new_messages]
+                uids.update((pk, batch[i].uid) for pk, i in result.new_messages)
                 in_flight.append(self._submit(work))
                 while in_flight and (len(in_flight) > 2 or _finished(in_flight[0])):
-                    self._record(_result_of(in_flight.popleft()))
+                    self._record(_result_of(in_flight.popleft()), log, uids)
                 self._progress.advance(len(batch))
                 if self._stop.is_set():
                     break
         finally:
             while in_flight:
-                self._record(_result_of(in_flight.popleft()))
+                self._record(_result_of(in_flight.popleft()), log, uids)
         return fetched, stored, done_uids
 
     def _submit(
@@ -220,7 +221,12 @@ class Ingestor:
             return prepare_batch(work)
         return self._executor.submit(prepare_batch, work)
 
-    def _record(self, results: list[PreparedRow]) -> None:
+    def _record(
+        self,
+        results: list[PreparedRow],
+        log: FilteringBoundLogger | None = None,
+        uids: dict[int, int] | None = None,
+    ) -> None:
         if not results:
             return
         rows = [result.columns for result in results]
@@ -232,10 +238,15 @@ class Ingestor:
             # quarantine only the row that fails, with the database's reason.
             for row in rows:
                 self._record_one(row)
+        log = log or get_logger()
         for result in results:
             if result.quarantine_reason is not None:
-                get_logger(message_pk=result.message_pk).warning(
-                    "message_quarantined", reason=result.quarantine_reason
+                log.warning(
+                    "message_quarantined",
+                    message_pk=result.message_pk,
+                    uid=(uids or {}).get(result.message_pk),
+                    message_id=result.columns.get("message_id"),
+                    reason=result.quarantine_reason,
                 )
 
     def _record_one(self, row: dict[str, object]) -> None:

@@ -21,6 +21,17 @@ def _redact_secrets(
     return event
 
 
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is at the time, so a live progress bar that redirects
+    stderr can keep log lines above itself instead of being torn by them."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(
     *, json_output: bool | None = None, level: str = "info", stream: TextIO | None = None
 ) -> None:
@@ -45,7 +56,9 @@ def configure_logging(
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=out),
+        logger_factory=structlog.PrintLoggerFactory(
+            file=out if stream is not None else _CurrentStderr()  # type: ignore[arg-type]
+        ),
         cache_logger_on_first_use=False,
     )
 

@@ -69,9 +69,9 @@ def content_hash(raw: bytes) -> str:
 
 @dataclass(frozen=True)
 class StoredBatch:
-    """What a batch stored for the first time: (message id, content hash) pairs."""
+    """What a batch stored for the first time: (message id, position in the batch) pairs."""
 
-    new_messages: tuple[tuple[int, str], ...]
+    new_messages: tuple[tuple[int, int], ...]
 
 
 def store_batch(
@@ -156,7 +156,8 @@ def store_batch(
                 else func.greatest(FolderState.last_uid, high)
             )
         )
-    return StoredBatch(new_messages=tuple(sorted(created)))
+    position = {digest: i for i, digest in reversed(list(enumerate(hashes)))}
+    return StoredBatch(new_messages=tuple(sorted((pk, position[digest]) for pk, digest in created)))
 
 
 def _is_sqlite(session: Session) -> bool:

@@ -39,7 +39,7 @@ def corpus() -> list[Path]:
     return files
 
 
-def _postgres_database() -> Iterator[str]:
+def postgres_database() -> Iterator[str]:
     from sqlalchemy import create_engine, text  # noqa: PLC0415
 
     try:
@@ -65,7 +65,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'maild.db'}"
     else:
-        yield from _postgres_database()
+        yield from postgres_database()
 
 
 @pytest.fixture

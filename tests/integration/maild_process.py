@@ -21,6 +21,7 @@ def write_config(
     after_import: str = "keep",
     batch_size: int = 200,
     extra_mailboxes: str = "",
+    database_url: str = "sqlite:///maild.db",
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "maild.toml"
@@ -28,7 +29,7 @@ def write_config(
         f"""\
 timezone = "Asia/Shanghai"
 [database]
-url = "sqlite:///maild.db"
+url = "{database_url}"
 [schedule]
 poll_interval = "{poll_interval}"
 retry_backoff = "200ms"

@@ -14,11 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from maild.config import load_config
 from maild.ingest import Ingestor
 from maild.pipeline import run_pipeline
 from maild.store.db import Database, open_database
+from maild.store.models import Message
+from tests.conftest import postgres_database
 from tests.integration.maild_process import (
     PASSWORD_ENV,
     maild_command,
@@ -104,6 +107,30 @@ def test_every_corpus_message_stored_exactly_once(
     _, again = poll_in_process(config, open_db)
     assert again == 0
     assert len(stored(config)) == len(distinct)
+
+
+@pytest.mark.postgres
+def test_corpus_into_postgresql(
+    imap_env: DovecotServer, corpus: list[Path], tmp_path: Path, open_db: list[Database]
+) -> None:
+    """The whole corpus goes through IMAP into PostgreSQL too (NUL bytes, odd charsets)."""
+    urls = postgres_database()
+    url = next(urls)
+    try:
+        imap_env.append_many(path.read_bytes() for path in corpus)
+        config = write_config(tmp_path, imap_env, batch_size=100, database_url=url)
+        database, count = poll_in_process(config, open_db)
+        with database.session() as session:
+            statuses = dict(
+                session.execute(select(Message.status, func.count()).group_by(Message.status)).all()
+            )
+        assert count == sum(statuses.values()) >= len(corpus) - 1
+        assert set(statuses) <= {"ok", "quarantined"}
+        assert statuses["ok"] >= 300
+        database.dispose()
+        open_db.remove(database)
+    finally:
+        urls.close()
 
 
 def test_seen_and_old_mail_is_ingested_like_any_other(
@@ -282,6 +309,29 @@ def test_sighup_reloads_configuration(imap_env: DovecotServer, tmp_path: Path) -
     failed = next(e for e in events if e["event"] == "reload_failed")
     assert "bogus_key" in str(failed["error"])
     assert any(e["event"] == "config_reloaded" for e in events)
+
+
+def test_sigterm_mid_sync_commits_and_exits_zero(imap_env: DovecotServer, tmp_path: Path) -> None:
+    """SIGTERM during a long first sync finishes the batch in hand and exits 0 within 10 s."""
+    imap_env.append_many(simple_message(n, body="y" * (n % 500)) for n in range(1, 3001))
+    config = write_config(tmp_path, imap_env, batch_size=50)
+    daemon = subprocess.Popen(
+        maild_command(config, "run"),
+        env=maild_env(imap_env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(lambda: len(stored(config)) >= 200, 60, "part of the sync")
+    daemon.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    assert daemon.wait(timeout=10) == 0
+    assert time.monotonic() - started < 10
+    partial = stored(config)
+    assert 0 < len(partial) < 3000
+    assert {row["status"] for row in partial} == {"ok"}, "the batch in hand was finished"
+    assert run_maild(config, imap_env, "poll", "--once").returncode == 0
+    rows = stored(config)
+    assert sorted(row["uid"] for row in rows) == list(range(1, 3001))
 
 
 def test_status_shows_server_and_stored_counts(imap_env: DovecotServer, tmp_path: Path) -> None:

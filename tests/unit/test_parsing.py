@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from maild.parsing import Address, ParsedMessage, ParseError, parse_message
 
@@ -50,6 +52,17 @@ def b64(text: str, codec: str) -> bytes:
     return base64.encodebytes(text.encode(codec))
 
 
+def storable(parsed: ParsedMessage) -> bool:
+    """Every string is valid Unicode (no lone surrogates), so a UTF-8 database accepts it."""
+    names = [a.name for a in (*parsed.to, *parsed.cc, *parsed.reply_to)]
+    strings = [parsed.subject, parsed.text, parsed.html or "", *names, *parsed.notes]
+    strings += [a.filename for a in parsed.attachments]
+    strings += [parsed.sender.name] if parsed.sender else []
+    for text in strings:
+        text.encode("utf-8")
+    return True
+
+
 # --- the whole corpus ----------------------------------------------------------------------
 
 
@@ -77,6 +90,7 @@ def test_corpus_file_parses_or_is_quarantined_with_a_one_line_reason(name: str) 
     assert all(a.address == a.address.lower() for a in (*parsed.to, *parsed.cc, *parsed.reply_to))
     assert parsed.sender is not None or parsed.is_bounce or parsed.is_auto_submitted
     assert all(n.strip() for n in parsed.notes)
+    assert storable(parsed)
 
 
 @pytest.mark.parametrize("name", CORPUS_IDS)
@@ -123,6 +137,38 @@ def test_empty_input_is_quarantined(raw: bytes, reason: str) -> None:
     """Empty or blank input raises ParseError with a reason saying so."""
     with pytest.raises(ParseError, match=reason):
         parse_message(raw, ARRIVED)
+
+
+SEED = build(
+    "From: =?gb2312?B?0rvR9w==?= <yiyang@example.cn>",
+    "Subject: =?GBK?B?zcu/7snqx+s=?=",
+    "Message-ID: <seed@example.cn>",
+    'Content-Type: multipart/alternative; boundary="xx"',
+    body=b"--xx\r\nContent-Type: text/plain; charset=gb2312\r\n\r\n"
+    + "您好".encode("gbk")
+    + b"\r\n--xx\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n--xx--\r\n",
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000))
+def test_arbitrary_bytes_only_ever_raise_parse_error(raw: bytes) -> None:
+    """Any byte string either parses into storable text or raises ParseError, nothing else."""
+    try:
+        assert storable(parse_message(raw, ARRIVED))
+    except ParseError as exc:
+        assert exc.reason
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, len(SEED)), st.integers(0, 40), st.binary(max_size=40))
+def test_corrupted_message_only_ever_raises_parse_error(at: int, cut: int, junk: bytes) -> None:
+    """A real message with bytes cut out and junk spliced in parses or raises ParseError."""
+    raw = SEED[:at] + junk + SEED[at + cut :]
+    try:
+        assert storable(parse_message(raw, ARRIVED))
+    except ParseError as exc:
+        assert exc.reason
 
 
 def test_missing_from_falls_back_to_reply_to_with_a_note() -> None:

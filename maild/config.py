@@ -46,6 +46,7 @@ class ImapSettings:
     after_import: str
     timeout: float
     batch_size: int
+    ca_file: Path | None = None
 
     @property
     def move_to(self) -> str | None:
@@ -297,6 +298,17 @@ def _imap(reader: TableReader) -> ImapSettings:
         after_import=after_import,
         timeout=float(reader.integer("timeout", 60, 1, 3600)),
         batch_size=reader.integer("batch_size", 200, 1, 5000),
+        ca_file=_optional_path(reader, "ca_file"),
     )
     reader.reject_unknown()
     return settings
+
+
+def _optional_path(reader: TableReader, key: str) -> Path | None:
+    value = reader.string(key)
+    if value is None:
+        return None
+    path = reader.resolve(value)
+    if not path.is_file():
+        raise reader.fault(key, f"file {path} does not exist")
+    return path

@@ -42,7 +42,10 @@ class ImapInbox:
 
     def _connect(self) -> Any:
         settings = self._settings
-        context = ssl.create_default_context()
+        # The system's CAs, or the one the admin named for a server with a private CA.
+        context = ssl.create_default_context(
+            cafile=str(settings.ca_file) if settings.ca_file is not None else None
+        )
         try:
             client = IMAPClient(
                 settings.host,

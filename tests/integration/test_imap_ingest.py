@@ -247,6 +247,18 @@ def wait_for(predicate: object, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def start_daemon(config: Path, server: DovecotServer, log_path: Path) -> subprocess.Popen[bytes]:
+    """`maild run` with its JSON log lines going to log_path."""
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            maild_command(config, "run"), env=maild_env(server), stdout=log, stderr=log
+        )
+
+
+def has_event(log_path: Path, name: str) -> bool:
+    return any(event["event"] == name for event in read_events(log_path))
+
+
 def test_daemon_survives_dovecot_restart_and_stops_cleanly(
     imap_env: DovecotServer, tmp_path: Path
 ) -> None:
@@ -254,18 +266,11 @@ def test_daemon_survives_dovecot_restart_and_stops_cleanly(
     imap_env.append_many(simple_message(n) for n in range(1, 4))
     config = write_config(tmp_path, imap_env, poll_interval="1s")
     log_path = tmp_path / "daemon.log"
-    with log_path.open("w") as log:
-        daemon = subprocess.Popen(
-            maild_command(config, "run"), env=maild_env(imap_env), stdout=log, stderr=log
-        )
+    daemon = start_daemon(config, imap_env, log_path)
     try:
         wait_for(lambda: len(stored(config)) == 3, 30, "the first poll")
         imap_env.stop()
-        wait_for(
-            lambda: any(e["event"] == "poll_failed" for e in read_events(log_path)),
-            30,
-            "a logged poll failure",
-        )
+        wait_for(lambda: has_event(log_path, "poll_failed"), 30, "a logged poll failure")
         imap_env.start()
         imap_env.append(simple_message(4))
         wait_for(lambda: len(stored(config)) == 4, 60, "catching up after the restart")
@@ -283,21 +288,12 @@ def test_sighup_reloads_configuration(imap_env: DovecotServer, tmp_path: Path) -
     """SIGHUP re-reads maild.toml; a broken file is reported and the old configuration kept."""
     config = write_config(tmp_path, imap_env, poll_interval="1h")
     log_path = tmp_path / "daemon.log"
-    with log_path.open("w") as log:
-        daemon = subprocess.Popen(
-            maild_command(config, "run"), env=maild_env(imap_env), stdout=log, stderr=log
-        )
+    daemon = start_daemon(config, imap_env, log_path)
     try:
-        wait_for(
-            lambda: any(e["event"] == "folder_polled" for e in read_events(log_path)), 30, "poll"
-        )
+        wait_for(lambda: has_event(log_path, "folder_polled"), 30, "the first poll")
         config.write_text(config.read_text() + "bogus_key = 1\n")
         daemon.send_signal(signal.SIGHUP)
-        wait_for(
-            lambda: any(e["event"] == "reload_failed" for e in read_events(log_path)),
-            10,
-            "reload_failed",
-        )
+        wait_for(lambda: has_event(log_path, "reload_failed"), 10, "reload_failed")
         config.write_text(config.read_text().replace("bogus_key = 1\n", ""))
         imap_env.append(simple_message(9))
         daemon.send_signal(signal.SIGHUP)

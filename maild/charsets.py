@@ -288,7 +288,9 @@ def decode_words(value: str, notes: list[str]) -> str:
 
 
 _USABLE_ADDRESS = re.compile(r"(?:\"[^\"]*\"|[^@\s<>()\[\],;:\"]+)@[^@\s<>()\[\],;:\"]+")
-_BARE_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
+# A match may only start at a token boundary: otherwise a long run without "@" is rescanned from
+# every position (quadratic on hostile headers).
+_BARE_ADDRESS = re.compile(r"(?<![^\s<>()\[\],;:\"'])[^\s<>()\[\],;:\"'@]+@[^\s<>()\[\],;:\"']+")
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
@@ -372,7 +374,7 @@ def unflow(text: str, delsp: bool) -> str:
 
 _INVISIBLE = re.compile(r"<!--|<(script|style|title|xml)\b", re.IGNORECASE)
 _BLOCK_TAG = re.compile(
-    r"<\s*/?\s*(?:br|p|div|tr|li|h[1-6]|table|blockquote|hr|pre|ul|ol|dd|dt)\b[^<>]*>",
+    r"</?(?:br|p|div|tr|li|h[1-6]|table|blockquote|hr|pre|ul|ol|dd|dt)\b[^<>]*>",
     re.IGNORECASE,
 )
 # "[^<>]*" rather than "[^>]*": a stray "<" in text must not make every later "<" rescan to the end.
@@ -425,7 +427,7 @@ _EN_WORDS = frozenset(_EN_COMMON.split())
 
 
 def guess_language(subject: str, text: str) -> str:
-    """ "zh", "en" or "other", from the scripts in the subject and the start of the text."""
+    """Guess "zh", "en" or "other" from the scripts in the subject and the start of the text."""
     sample = f"{subject}\n{text[:2000]}"
     han = len(_HAN_CHAR.findall(sample))
     kana_hangul = len(_KANA_HANGUL.findall(sample))

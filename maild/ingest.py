@@ -101,6 +101,7 @@ class Ingestor:
             mailbox_id = repo.ensure_mailbox(session, mailbox.name, mailbox.address)
         delay = self._config.retry_backoff.total_seconds()
         error = "not attempted"
+        permanent = False
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             inbox = self._inbox_factory(mailbox)
             try:
@@ -111,10 +112,16 @@ class Ingestor:
                 return MailboxOutcome(mailbox.name, folders)
             except SourceError as exc:
                 error = str(exc)
-                log.warning("poll_failed", attempt=attempt, error=error, retry_in_s=delay)
+                permanent = exc.permanent
+                log.warning(
+                    "poll_failed",
+                    attempt=attempt,
+                    error=error,
+                    retry_in_s=None if permanent else delay,
+                )
             finally:
                 inbox.close()
-            if attempt == _MAX_ATTEMPTS or self._stop.wait(0):
+            if permanent or attempt == _MAX_ATTEMPTS or self._stop.is_set():
                 break
             self._stop.wait(delay)
             delay *= 2

@@ -12,7 +12,15 @@ KnownKeys = Callable[[Sequence[str]], set[str]]
 
 
 class SourceError(Exception):
-    """The mailbox could not be read (connection, login, missing folder); worth a retry."""
+    """The mailbox could not be read (connection, login, missing folder).
+
+    `permanent` means trying again soon cannot help (a certificate that does not verify, a
+    refused login, TLS spoken to a plain-text port): it needs a person, so the poll stops.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)

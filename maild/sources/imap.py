@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 from maild.config import ImapSettings
 from maild.sources.base import FetchedMessage, FolderSnapshot, KnownKeys, NewItem, SourceError
@@ -42,6 +42,7 @@ class ImapInbox:
 
     def _connect(self) -> Any:
         settings = self._settings
+        where = f"{settings.host}:{settings.port}"
         # The system's CAs, or the one the admin named for a server with a private CA.
         context = ssl.create_default_context(
             cafile=str(settings.ca_file) if settings.ca_file is not None else None
@@ -54,14 +55,23 @@ class ImapInbox:
                 ssl_context=context if settings.security == "tls" else None,
                 timeout=settings.timeout,
             )
+        except CONNECTION_ERRORS as exc:
+            raise _connection_failure(exc, where, settings.security) from exc
+        try:
             if settings.security == "starttls":
                 client.starttls(context)
             client.login(settings.username, settings.read_password())
-        except CONNECTION_ERRORS as exc:
+        except LoginError as exc:
+            with contextlib.suppress(*CONNECTION_ERRORS):
+                client.shutdown()
             raise SourceError(
-                f"cannot log in to {settings.host}:{settings.port} as {settings.username}: "
-                f"{_describe(exc)}"
+                f"{where} refused the login of {settings.username}: {_describe(exc)}",
+                permanent=True,
             ) from exc
+        except CONNECTION_ERRORS as exc:
+            with contextlib.suppress(*CONNECTION_ERRORS):
+                client.shutdown()
+            raise _connection_failure(exc, where, settings.security) from exc
         # Keep INTERNALDATE timezone-aware instead of imapclient's local naive default.
         client.normalise_times = False
         return client
@@ -146,6 +156,26 @@ class ImapInbox:
         except CONNECTION_ERRORS:
             with contextlib.suppress(*CONNECTION_ERRORS):
                 client.shutdown()
+
+
+def _connection_failure(exc: BaseException, where: str, security: str) -> SourceError:
+    """What went wrong while connecting, in words that point at the fix."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return SourceError(
+            f"the TLS certificate of {where} could not be verified "
+            f"({exc.verify_message}); if this server uses a private CA, set ca_file in "
+            "[mailbox.imap]",
+            permanent=True,
+        )
+    if isinstance(exc, ssl.SSLError) and "WRONG_VERSION_NUMBER" in str(exc):
+        return SourceError(
+            f'{where} did not answer with TLS: with security = "tls" use the IMAPS port '
+            '(usually 993), or security = "starttls" on port 143',
+            permanent=True,
+        )
+    if security == "starttls" and isinstance(exc, IMAPClientError) and "STARTTLS" in str(exc):
+        return SourceError(f"{where} does not offer STARTTLS: {_describe(exc)}", permanent=True)
+    return SourceError(f"cannot connect to {where}: {_describe(exc)}")
 
 
 def _aware(value: Any) -> datetime:

@@ -29,7 +29,7 @@ def require_dovecot() -> None:
 
 @pytest.fixture
 def make_dovecot(request: pytest.FixtureRequest) -> Iterator[MakeDovecot]:
-    """A factory: `make_dovecot(users={...}, port=...)` starts one more server for this test."""
+    """A factory: `make_dovecot(users={...}, port=..., tls=...)` starts one more server."""
     require_dovecot()
     servers = request.node.stash.setdefault(_SERVERS, [])
     with contextlib.ExitStack() as stack:
@@ -48,6 +48,15 @@ def make_dovecot(request: pytest.FixtureRequest) -> Iterator[MakeDovecot]:
 def dovecot_server(make_dovecot: MakeDovecot) -> DovecotServer:
     """A started Dovecot with one user (`.user`, `.password`) and an empty INBOX."""
     return make_dovecot()
+
+
+@pytest.fixture
+def dovecot_tls_server(make_dovecot: MakeDovecot) -> DovecotServer:
+    """Like `dovecot_server`, plus STARTTLS on `.port` and implicit TLS on `.tls_port`.
+
+    The certificate is signed by a fresh test CA that only `.ca_pem_path` holds.
+    """
+    return make_dovecot(tls=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -22,8 +22,22 @@ def write_config(
     batch_size: int = 200,
     extra_mailboxes: str = "",
     database_url: str = "sqlite:///maild.db",
+    security: str = "none",
+    port: int | None = None,
+    ca_file: Path | str | None = None,
 ) -> Path:
+    """A maild.toml with one IMAP mailbox on *server* (plain text unless *security* says else).
+
+    *port* defaults to the server's plain port; pass `server.tls_port` for security = "tls".
+    *ca_file*, when given, is written as the mailbox's `ca_file` (the CA maild must trust).
+    """
     directory.mkdir(parents=True, exist_ok=True)
+    # allow_insecure only goes with "none": maild requires it there and it means nothing else.
+    security_lines = f'  security = "{security}"\n'
+    if security == "none":
+        security_lines += "  allow_insecure = true\n"
+    if ca_file is not None:
+        security_lines += f'  ca_file = "{ca_file}"\n'
     path = directory / "maild.toml"
     path.write_text(
         f"""\
@@ -38,10 +52,8 @@ name = "{name}"
 address = "support@example.com"
   [mailbox.imap]
   host = "{server.host}"
-  port = {server.port}
-  security = "none"
-  allow_insecure = true
-  username = "{server.user}"
+  port = {server.port if port is None else port}
+{security_lines}  username = "{server.user}"
   password_env = "{PASSWORD_ENV}"
   after_import = "{after_import}"
   batch_size = {batch_size}
@@ -52,9 +64,9 @@ address = "support@example.com"
     return path
 
 
-def maild_env(server: DovecotServer) -> dict[str, str]:
+def maild_env(server: DovecotServer, password: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env[PASSWORD_ENV] = server.password
+    env[PASSWORD_ENV] = server.password if password is None else password
     env.pop("MAILD_CONFIG", None)
     return env
 
@@ -64,11 +76,15 @@ def maild_command(config: Path, *args: str) -> list[str]:
 
 
 def run_maild(
-    config: Path, server: DovecotServer, *args: str, timeout: float = 120
+    config: Path,
+    server: DovecotServer,
+    *args: str,
+    timeout: float = 120,
+    password: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         maild_command(config, *args),
-        env=maild_env(server),
+        env=maild_env(server, password),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -1,7 +1,9 @@
 """A real Dovecot IMAP server on a free loopback port, living entirely in a temporary directory.
 
 Tests start one per function (or several at once); nothing outside its own directory is read
-or written, so servers never see /etc/dovecot, /var/run/dovecot or each other.
+or written, so servers never see /etc/dovecot, /var/run/dovecot or each other. With `tls=True`
+the server also speaks TLS, with a certificate from a throwaway test CA (trustme): STARTTLS on
+the plain port and implicit TLS on a second port.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -25,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+import trustme
 from imapclient import IMAPClient
 from imapclient.imap_utf7 import encode as encode_utf7
 
@@ -120,6 +124,11 @@ class DovecotServer:
 
     `start()` returns once the port answers with this server's greeting; `stop()` signals the
     master by pid and returns once the port is closed; `restart()` keeps the port and the mail.
+
+    With `tls=True` the plain port offers STARTTLS (`ssl = yes`, not `required`, so plain logins
+    still work for the helpers below) and `tls_port` speaks implicit TLS (imaps); a client must
+    trust `ca_pem_path`, the test CA that signed the certificate for 127.0.0.1 and localhost.
+    Without it `tls_port` and `ca_pem_path` are None and the server has no TLS at all.
     """
 
     def __init__(
@@ -128,6 +137,8 @@ class DovecotServer:
         *,
         port: int | None = None,
         binary: Path | None = None,
+        tls: bool = False,
+        tls_port: int | None = None,
     ) -> None:
         users = dict(users) if users else {DEFAULT_USER: DEFAULT_PASSWORD}
         for name, password in users.items():
@@ -142,6 +153,14 @@ class DovecotServer:
         # A port we picked by binding 0 may be swapped if someone takes it before dovecot
         # binds it; a caller's port, or ours once a start succeeded (restart), never is.
         self._port_pinned = port is not None
+        if tls_port is not None and not tls:
+            raise ValueError("tls_port needs tls=True")
+        self.tls = tls
+        self.tls_port: int | None = (tls_port or 0) if tls else None
+        self._tls_port_pinned = tls_port is not None
+        self.ca_pem_path: Path | None = None
+        self._cert_path: Path | None = None
+        self._key_path: Path | None = None
         resolved = binary or dovecot_binary()
         if resolved is None:
             raise DovecotError(SKIP_REASON)
@@ -158,6 +177,8 @@ class DovecotServer:
         self._greeting = f"maild-test-dovecot {uuid.uuid4().hex[:12]} ready"
         self._process: subprocess.Popen[bytes] | None = None
         self._write_files()
+        if tls:
+            self._write_certificates()
 
     # -- paths ------------------------------------------------------------------------------
 
@@ -199,19 +220,24 @@ class DovecotServer:
 
     def start(self) -> Self:
         if self.running:
-            raise DovecotError(f"dovecot already running on port {self.port}")
-        for _attempt in range(1 if self._port_pinned else 5):
+            raise DovecotError(f"dovecot already running on {self._ports_text()}")
+        all_pinned = self._port_pinned and (self.tls_port is None or self._tls_port_pinned)
+        for _attempt in range(1 if all_pinned else 5):
             if not self._port_pinned:
                 self.port = free_port(self.host)
+            if self.tls_port is not None and not self._tls_port_pinned:
+                self.tls_port = free_port(self.host)
+                while self.tls_port == self.port:
+                    self.tls_port = free_port(self.host)
             self._write_config()
             log_offset = len(self.log_text())
             if self._spawn_and_wait():
-                self._port_pinned = True
+                self._port_pinned = self._tls_port_pinned = True
                 _live_servers.add(self)
                 return self
             if "Address already in use" not in self.log_text()[log_offset:]:
                 break
-        raise DovecotError(f"dovecot did not start on port {self.port}:\n{self.log_text()}")
+        raise DovecotError(f"dovecot did not start on {self._ports_text()}:\n{self.log_text()}")
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -257,7 +283,14 @@ class DovecotServer:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"<DovecotServer {self.user}@{self.host}:{self.port} {state} {self.root}>"
+        tls = f" imaps:{self.tls_port}" if self.tls_port is not None else ""
+        return f"<DovecotServer {self.user}@{self.host}:{self.port}{tls} {state} {self.root}>"
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A verifying client context that trusts this server's test CA (and nothing else)."""
+        if self.ca_pem_path is None:
+            raise DovecotError("this server was started without tls=True")
+        return ssl.create_default_context(cafile=str(self.ca_pem_path))
 
     # -- IMAP helpers -----------------------------------------------------------------------
 
@@ -392,6 +425,32 @@ class DovecotServer:
         # The auth process runs as the unprivileged internal user and reads this file itself.
         passwd.chmod(0o644)
 
+    def _write_certificates(self) -> None:
+        # A fresh CA per server: no system trust store knows it, so a client that does not
+        # name ca_pem_path must fail verification.
+        ca = trustme.CA(organization_name="maild test CA")
+        cert = ca.issue_cert(self.host, "localhost")
+        tls_dir = self.root / "tls"
+        tls_dir.mkdir(mode=0o755)
+        self.ca_pem_path = tls_dir / "ca.pem"
+        self._cert_path = tls_dir / "server-chain.pem"
+        self._key_path = tls_dir / "server-key.pem"
+        ca.cert_pem.write_to_path(str(self.ca_pem_path))
+        self._cert_path.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
+        cert.private_key_pem.write_to_path(str(self._key_path))
+        self.ca_pem_path.chmod(0o644)
+        self._cert_path.chmod(0o644)
+        # Dovecot reads `ssl_key = <file` as the user that starts the master (us), never
+        # as the login or mail accounts, so the key can stay private.
+        self._key_path.chmod(0o600)
+
+    def _ssl_settings(self) -> str:
+        if self.tls_port is None:
+            return "ssl = no\n"
+        # `yes`, not `required`: STARTTLS is offered on the plain port and plain logins there
+        # still work, which the helpers (and the plain-text tests) rely on.
+        return f"ssl = yes\nssl_cert = <{self._cert_path}\nssl_key = <{self._key_path}\n"
+
     def _write_config(self) -> None:
         accounts = self._accounts
         root = self.root
@@ -409,8 +468,7 @@ log_path = {self.log_path}
 log_timestamp = "%Y-%m-%d %H:%M:%S "
 login_greeting = {self._greeting}
 
-ssl = no
-disable_plaintext_auth = no
+{self._ssl_settings()}disable_plaintext_auth = no
 auth_mechanisms = plain login
 # Tests of wrong passwords should not sleep the default two seconds.
 auth_failure_delay = 0
@@ -462,8 +520,7 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
-  }}
+{self._imaps_listener()}  }}
 }}
 """
         )
@@ -483,38 +540,57 @@ service imap-login {{
             if self._process.poll() is not None:
                 self._process = None
                 return False
-            if self._greets():
+            if self._greets() and (self.tls_port is None or self._greets(tls=True)):
                 return True
             time.sleep(0.02)
         self.stop()
-        raise DovecotError(f"dovecot gave no greeting on port {self.port}:\n{self.log_text()}")
+        raise DovecotError(f"dovecot gave no greeting on {self._ports_text()}:\n{self.log_text()}")
 
-    def _greets(self) -> bool:
+    def _greets(self, *, tls: bool = False) -> bool:
         greeting = b""
+        port = self.tls_port if tls else self.port
         try:
-            with socket.create_connection((self.host, self.port), timeout=2) as sock:
+            with contextlib.ExitStack() as stack:
+                sock = stack.enter_context(socket.create_connection((self.host, port), timeout=2))
+                if tls:
+                    # A verified handshake also proves the certificate files are the ones served.
+                    context = self.client_ssl_context()
+                    sock = stack.enter_context(context.wrap_socket(sock, server_hostname=self.host))
                 while not greeting.endswith(b"\n"):
                     chunk = sock.recv(4096)
                     if not chunk:
                         break
                     greeting += chunk
                 sock.sendall(b"x LOGOUT\r\n")
-        except OSError:
+        except OSError:  # ssl.SSLError is an OSError too
             return False
         # Checking our own greeting string proves it is this server that answered, not some
         # other process that grabbed the port between free_port() and dovecot's bind().
         return self._greeting.encode() in greeting
 
     def _wait_port_closed(self) -> None:
+        ports = [self.port] if self.tls_port is None else [self.port, self.tls_port]
         deadline = time.monotonic() + _STOP_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection((self.host, self.port), timeout=1):
-                    pass
-            except OSError:
-                return
-            time.sleep(0.02)
-        raise DovecotError(f"port {self.port} still accepts connections after dovecot stopped")
+        for port in ports:
+            while time.monotonic() < deadline:
+                try:
+                    with socket.create_connection((self.host, port), timeout=1):
+                        pass
+                except OSError:
+                    break
+                time.sleep(0.02)
+            else:
+                raise DovecotError(f"port {port} still accepts connections after dovecot stopped")
+
+    def _imaps_listener(self) -> str:
+        if self.tls_port is None:
+            return "    port = 0\n"  # no implicit-TLS listener at all
+        return f"    address = {self.host}\n    port = {self.tls_port}\n"
+
+    def _ports_text(self) -> str:
+        if self.tls_port is None:
+            return f"port {self.port}"
+        return f"ports {self.port} (imap) and {self.tls_port} (imaps)"
 
 
 def _scratch_parent() -> str | None:

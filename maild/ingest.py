@@ -35,7 +35,8 @@ from maild.store.models import utcnow
 from maild.store.rows import PreparedRow, prepare_batch
 
 _MAX_ATTEMPTS = 4
-_INLINE_BATCH = 32  # below this, shipping work to a process costs more than it saves
+_INLINE_BATCH = 32
+_MARK_BATCH = 5000  # below this, shipping work to a process costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -163,17 +164,17 @@ class Ingestor:
         items = inbox.list_new(folder, last_uid, known)
         self._progress.start(mailbox.name, folder, len(items))
         fetched = stored = 0
-        done_uids: list[int] = []
         try:
             batches = prefetch(inbox.fetch(folder, items), depth=2, stop=self._stop)
-            fetched, stored, done_uids = self._store_all(
+            fetched, stored = self._store_all(
                 batches, mailbox.name, mailbox_id, folder, snapshot.uidvalidity
             )
         except CONNECTION_ERRORS as exc:
             raise SourceError(f"connection lost while reading {folder!r}: {exc}") from exc
         finally:
             self._progress.finish()
-        inbox.mark_done(folder, done_uids)
+        if mailbox.imap is not None and mailbox.imap.after_import != "keep":
+            self._apply_after_import(inbox, mailbox_id, folder, snapshot.uidvalidity)
         with self._db.transaction() as session:
             state = repo.folder_state(session, mailbox_id, folder)
             state.last_poll_at = utcnow()
@@ -189,12 +190,11 @@ class Ingestor:
         mailbox_id: int,
         folder: str,
         uidvalidity: int,
-    ) -> tuple[int, int, list[int]]:
+    ) -> tuple[int, int]:
         in_flight: deque[Future[list[PreparedRow]] | list[PreparedRow]] = deque()
         log = get_logger(mailbox=mailbox_name, folder=folder)
         uids: dict[int, int] = {}
         fetched = stored = 0
-        done_uids: list[int] = []
         try:
             for batch in batches:
                 with self._db.transaction() as session:
@@ -207,7 +207,6 @@ class Ingestor:
                     )
                 fetched += len(batch)
                 stored += len(result.new_messages)
-                done_uids.extend(message.uid for message in batch)
                 work = [(pk, batch[i].raw, batch[i].internaldate) for pk, i in result.new_messages]
                 uids.update((pk, batch[i].uid) for pk, i in result.new_messages)
                 in_flight.append(self._submit(work))
@@ -219,7 +218,23 @@ class Ingestor:
         finally:
             while in_flight:
                 self._record(_result_of(in_flight.popleft()), log, uids)
-        return fetched, stored, done_uids
+        return fetched, stored
+
+    def _apply_after_import(
+        self, inbox: Inbox, mailbox_id: int, folder: str, uidvalidity: int
+    ) -> None:
+        """Flag or move what is stored but not yet marked, including what an earlier poll left
+        (it failed or was killed after its commit); the database remembers what was done."""
+        while not self._stop.is_set():
+            with self._db.session() as session:
+                pending = repo.deliveries_awaiting_after_import(
+                    session, mailbox_id, folder, uidvalidity, limit=_MARK_BATCH
+                )
+            if not pending:
+                return
+            inbox.mark_done(folder, [uid for _, uid in pending])
+            with self._db.transaction() as session:
+                repo.mark_after_import_done(session, [delivery for delivery, _ in pending])
 
     def _submit(
         self, work: list[tuple[int, bytes, datetime]]
@@ -246,12 +261,14 @@ class Ingestor:
             for row in rows:
                 self._record_one(row)
         log = log or get_logger()
+        uids = uids if uids is not None else {}
         for result in results:
+            uid = uids.pop(result.message_pk, None)
             if result.quarantine_reason is not None:
                 log.warning(
                     "message_quarantined",
                     message_pk=result.message_pk,
-                    uid=(uids or {}).get(result.message_pk),
+                    uid=uid,
                     message_id=result.columns.get("message_id"),
                     reason=result.quarantine_reason,
                 )

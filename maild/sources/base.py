@@ -29,13 +29,13 @@ class FolderSnapshot:
     message_count: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewItem:
     uid: int
     source_key: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FetchedMessage:
     uid: int
     source_key: str

@@ -20,6 +20,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from maild.config import ImapSettings
 from maild.sources.base import FetchedMessage, FolderSnapshot, KnownKeys, NewItem, SourceError
 
+_MARK_CHUNK = 1000
 _FETCH_ITEMS = ["BODY.PEEK[]", "INTERNALDATE", "RFC822.SIZE", "FLAGS"]
 # Errors that mean "the server or the network let us down", as opposed to a bug of ours.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -138,10 +139,13 @@ class ImapInbox:
             return
         client = self._ensure()
         try:
-            if self._settings.after_import == "seen":
-                client.add_flags(list(uids), [b"\\Seen"], silent=True)
-            elif self._settings.move_to is not None:
-                client.move(list(uids), self._settings.move_to)
+            # Chunks keep each command well under servers' line limits (Dovecot: 64 KB).
+            for start in range(0, len(uids), _MARK_CHUNK):
+                chunk = list(uids[start : start + _MARK_CHUNK])
+                if self._settings.after_import == "seen":
+                    client.add_flags(chunk, [b"\\Seen"], silent=True)
+                elif self._settings.move_to is not None:
+                    client.move(chunk, self._settings.move_to)
         except CONNECTION_ERRORS as exc:
             raise SourceError(
                 f"after_import {self._settings.after_import!r} failed: {_describe(exc)}"

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -159,3 +160,6 @@ class Delivery(Base):
     internaldate: Mapped[datetime]
     flags: Mapped[list[Any] | None]
     recorded_at: Mapped[datetime]
+    # Whether `after_import` (flag or move) was applied on the server; a poll that failed after
+    # its commit leaves it false, and the next poll applies it.
+    after_import_done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -222,3 +222,27 @@ def stored_counts(session: Session) -> dict[tuple[int, str], int]:
         .group_by(Delivery.mailbox_id, Delivery.folder)
     )
     return {(row[0], row[1]): row[2] for row in session.execute(query)}
+
+
+def deliveries_awaiting_after_import(
+    session: Session, mailbox_id: int, folder: str, uidvalidity: int, limit: int
+) -> list[tuple[int, int]]:
+    """(delivery id, uid) pairs stored in this folder whose after_import is still to be done."""
+    rows = session.execute(
+        select(Delivery.id, Delivery.uid)
+        .where(
+            Delivery.mailbox_id == mailbox_id,
+            Delivery.folder == folder,
+            Delivery.uidvalidity == uidvalidity,
+            Delivery.after_import_done.is_(False),
+        )
+        .order_by(Delivery.uid)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def mark_after_import_done(session: Session, delivery_ids: Sequence[int]) -> None:
+    session.execute(
+        update(Delivery).where(Delivery.id.in_(list(delivery_ids))).values(after_import_done=True)
+    )

@@ -9,16 +9,18 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from maild.config import load_config
+from maild.config import MailboxConfig, load_config
 from maild.ingest import Ingestor
 from maild.pipeline import run_pipeline
+from maild.sources.base import Inbox, SourceError
+from maild.sources.imap import ImapInbox
 from maild.store.db import Database, open_database
 from maild.store.models import Message
 from tests.conftest import postgres_database
@@ -168,20 +170,61 @@ def test_uidvalidity_change_stores_no_duplicates(
 def test_after_import_happens_after_the_commit(
     imap_env: DovecotServer, tmp_path: Path, open_db: list[Database], after_import: str, expect: str
 ) -> None:
-    """after_import flags or moves exactly the stored messages."""
+    """after_import flags or moves exactly the stored messages, even thousands at once."""
+    # Every other UID: no ranges to collapse them into, more than one 64 KB command line holds.
+    total = 12_000
     imap_env.create_folder("Processed")
-    imap_env.append_many(simple_message(n) for n in range(1, 4))
-    config = write_config(tmp_path, imap_env, after_import=after_import)
+    uids = imap_env.append_many(simple_message(n) for n in range(1, 2 * total + 1))
+    with imap_env.connect() as client:
+        client.select_folder("INBOX")
+        doomed = uids[1::2]
+        for start in range(0, len(doomed), 1000):
+            client.delete_messages(doomed[start : start + 1000])
+        client.expunge()
+    config = write_config(tmp_path, imap_env, after_import=after_import, batch_size=1000)
     _, count = poll_in_process(config, open_db)
-    assert count == 3
+    assert count == total
     if expect == "seen":
         with imap_env.connect() as client:
             client.select_folder("INBOX", readonly=True)
-            flags = client.get_flags(client.search(["ALL"]))
-        assert all(b"\\Seen" in f for f in flags.values()) and len(flags) == 3
+            unseen = client.search(["UNSEEN"])
+        assert unseen == []
+        assert imap_env.message_count("INBOX") == total
     else:
         assert imap_env.message_count("INBOX") == 0
-        assert imap_env.message_count("Processed") == 3
+        assert imap_env.message_count("Processed") == total
+
+
+def test_after_import_left_undone_by_a_failed_poll_is_done_by_the_next(
+    imap_env: DovecotServer, tmp_path: Path, open_db: list[Database]
+) -> None:
+    """A poll that stored its messages but lost the server before flagging them leaves the
+    flagging to the next poll: the database, not memory, knows what is still to be marked."""
+    imap_env.append_many(simple_message(n) for n in range(1, 21))
+    config_path = write_config(tmp_path, imap_env, after_import="seen")
+    config = load_config(config_path)
+    database = open_database(config.database_url)
+    open_db.append(database)
+
+    def failing_once(mailbox: MailboxConfig) -> Inbox:
+        inbox = ImapInbox(mailbox.imap, mailbox.name)  # type: ignore[arg-type]
+
+        def lost(folder: str, uids: Sequence[int]) -> None:
+            raise SourceError("connection lost")
+
+        inbox.mark_done = lost  # type: ignore[method-assign]
+        return inbox
+
+    Ingestor(database, config, inbox_factory=failing_once).poll_all()
+    assert len(stored(config_path)) == 20
+    with imap_env.connect() as client:
+        client.select_folder("INBOX", readonly=True)
+        assert len(client.search(["UNSEEN"])) == 20
+    _, count = poll_in_process(config_path, open_db)
+    assert count == 0
+    with imap_env.connect() as client:
+        client.select_folder("INBOX", readonly=True)
+        assert client.search(["UNSEEN"]) == []
 
 
 def test_poll_once_exits_nonzero_naming_an_unreachable_mailbox(

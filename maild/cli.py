@@ -12,63 +12,21 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from rich.console import Console
 
 from maild import resources, views
-from maild.config import Config, ConfigError, load_config
+from maild.cli_context import EXIT_POLL_FAILED, Context, fail, open_db
+from maild.cli_rules import classify, rules
+from maild.config import Config, load_config
 from maild.daemon import Daemon
 from maild.ingest import Ingestor
 from maild.log import configure_logging
 from maild.progress import BarProgress, LogProgress, ProgressReporter
-from maild.store.db import Database, open_database, safe_url
+from maild.rules import RuleSet, load_rules
+from maild.store.db import Database
 from maild.store.rows import warm_up
-
-EXIT_CONFIG = 2
-EXIT_POLL_FAILED = 3
-_SEARCHED = (Path("maild.toml"), Path("/etc/maild/maild.toml"))
-
-
-class Context:
-    def __init__(self, config_option: str | None, json_logs: bool | None) -> None:
-        self.config_option = config_option
-        self.json_logs = json_logs
-        self.out = Console(soft_wrap=True)
-
-    def config_path(self) -> Path:
-        chosen = self.config_option or os.environ.get("MAILD_CONFIG")
-        if chosen:
-            return Path(chosen)
-        for candidate in _SEARCHED:
-            if candidate.is_file():
-                return candidate
-        fail(
-            "no configuration: pass --config PATH, set MAILD_CONFIG, or create ./maild.toml "
-            "(`maild init DIR` writes one; `maild demo` needs none)"
-        )
-
-    def load(self) -> Config:
-        path = self.config_path()
-        try:
-            config = load_config(path)
-        except ConfigError as exc:
-            fail(f"configuration error: {exc}")
-        configure_logging(json_output=self.json_logs, level=config.log_level)
-        return config
-
-
-def fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
-    click.echo(f"maild: {message}", err=True)
-    sys.exit(code)
-
-
-def open_db(config: Config) -> Database:
-    try:
-        return open_database(config.database_url)
-    except Exception as exc:  # the URL or server is wrong: say so in one line, not a traceback
-        fail(f"cannot open database {safe_url(config.database_url)}: {type(exc).__name__}: {exc}")
 
 
 @contextmanager
@@ -106,7 +64,9 @@ def favour_io_threads() -> None:
     sys.setswitchinterval(0.0005)
 
 
-def _poll_once(config: Config, database: Database, *, as_json: bool, out: Console) -> bool:
+def _poll_once(
+    config: Config, rules: RuleSet, database: Database, *, as_json: bool, out: Console
+) -> bool:
     favour_io_threads()
     interactive = sys.stderr.isatty() and not as_json
     with ExitStack() as stack:
@@ -114,7 +74,7 @@ def _poll_once(config: Config, database: Database, *, as_json: bool, out: Consol
         progress: ProgressReporter = (
             stack.enter_context(BarProgress()) if interactive else LogProgress()
         )
-        ingestor = Ingestor(database, config, executor=pool, progress=progress)
+        ingestor = Ingestor(database, config, executor=pool, progress=progress, rules=rules)
         outcomes = ingestor.poll_all()
     for outcome in outcomes:
         if not outcome.ok:
@@ -138,9 +98,9 @@ def _poll_once(config: Config, database: Database, *, as_json: bool, out: Consol
 @click.pass_obj
 def poll(obj: Context, once: bool, as_json: bool) -> None:
     """Read every configured mailbox once; exit 0 if all were read."""
-    config = obj.load()
+    config, rules = obj.load_with_rules()
     database = open_db(config)
-    if not _poll_once(config, database, as_json=as_json, out=obj.out):
+    if not _poll_once(config, rules, database, as_json=as_json, out=obj.out):
         sys.exit(EXIT_POLL_FAILED)
 
 
@@ -148,16 +108,30 @@ def poll(obj: Context, once: bool, as_json: bool) -> None:
 @click.pass_obj
 def run(obj: Context) -> None:
     """Run as a daemon: poll at start and every poll_interval until SIGTERM."""
-    config = obj.load()
+    config, rules = obj.load_with_rules()
     database = open_db(config)
     path = obj.config_path()
     favour_io_threads()
+
+    def reload() -> tuple[Config, RuleSet]:
+        fresh = load_config(path)
+        return fresh, load_rules(fresh.rules_dir, fresh.owners)
+
     with worker_pool() as pool:
 
-        def make_ingestor(current: Config, stop: threading.Event) -> Ingestor:
-            return Ingestor(database, current, executor=pool, progress=LogProgress(), stop=stop)
+        def make_ingestor(
+            current: Config, current_rules: RuleSet, stop: threading.Event
+        ) -> Ingestor:
+            return Ingestor(
+                database,
+                current,
+                executor=pool,
+                progress=LogProgress(),
+                stop=stop,
+                rules=current_rules,
+            )
 
-        daemon = Daemon(config, make_ingestor, lambda: load_config(path))
+        daemon = Daemon(config, rules, make_ingestor, reload)
         code = asyncio.run(daemon.run())
     sys.exit(code)
 
@@ -209,11 +183,11 @@ def reprocess(obj: Context, ids: tuple[int, ...], all_: bool) -> None:
     """Run the pipeline again on stored messages (by id, or --all quarantined)."""
     if not ids and not all_:
         fail("give message ids or --all")
-    config = obj.load()
+    config, rules = obj.load_with_rules()
     database = open_db(config)
     if all_:
         ids = tuple(row["id"] for row in views.list_messages(database, status="quarantined"))
-    results = Ingestor(database, config).reprocess(list(ids))
+    results = Ingestor(database, config, rules=rules).reprocess(list(ids))
     found = {result.message_pk for result in results}
     for missing in sorted(set(ids) - found):
         click.echo(f"maild: no message with id {missing}", err=True)
@@ -256,11 +230,11 @@ def db_upgrade(obj: Context) -> None:
 @main.command()
 @click.pass_obj
 def check(obj: Context) -> None:
-    """Load the configuration and everything it names; exit 2 on the first problem."""
-    config = obj.load()
+    """Load the configuration and everything it names; exit 2 on a problem."""
+    config, rules = obj.load_with_rules()
     obj.out.print(
-        f"{obj.config_path()}: ok ({len(config.mailboxes)} mailbox(es), rules in "
-        f"{config.rules_dir}, templates in {config.templates_dir})",
+        f"{obj.config_path()}: ok ({len(config.mailboxes)} mailbox(es), {len(rules.rules)} "
+        f"rules in {config.rules_dir}, templates in {config.templates_dir})",
         markup=False,
     )
 
@@ -300,3 +274,7 @@ def demo(obj: Context, directory: Path | None, fresh: bool) -> None:
 
     code = run_demo(directory, fresh=fresh, out=obj.out, json_logs=obj.json_logs)
     sys.exit(code)
+
+
+main.add_command(classify)
+main.add_command(rules)

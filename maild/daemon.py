@@ -1,8 +1,8 @@
 """The long-running service: polls every mailbox at start and then every `poll_interval`.
 
 SIGTERM/SIGINT: the poll in hand finishes its current batch, commits and the process exits 0.
-SIGHUP: the configuration is read again (a broken file is reported and the old one kept) and
-every mailbox is checked at once.
+SIGHUP: the configuration and the rules are read again (broken files are reported and the old
+ones kept) and every mailbox is checked at once.
 A mailbox that could not be read is tried again with backoff, not after a whole interval.
 """
 
@@ -22,6 +22,7 @@ from datetime import timedelta
 from maild.config import Config, ConfigError, MailboxConfig
 from maild.ingest import Ingestor
 from maild.log import get_logger
+from maild.rules import RulesError, RuleSet
 
 
 @dataclass
@@ -49,15 +50,16 @@ class Daemon:
     def __init__(
         self,
         config: Config,
-        make_ingestor: Callable[[Config, threading.Event], Ingestor],
-        reload_config: Callable[[], Config],
+        rules: RuleSet,
+        make_ingestor: Callable[[Config, RuleSet, threading.Event], Ingestor],
+        reload_config: Callable[[], tuple[Config, RuleSet]],
     ) -> None:
         self._config = config
         self._make_ingestor = make_ingestor
         self._reload_config = reload_config
         self._stop = threading.Event()
         self._wake = asyncio.Event()
-        self._ingestor = make_ingestor(config, self._stop)
+        self._ingestor = make_ingestor(config, rules, self._stop)
         self._schedule: dict[str, _Schedule] = {}
         self._log = get_logger()
 
@@ -68,19 +70,25 @@ class Daemon:
 
     def request_reload(self) -> None:
         try:
-            config = self._reload_config()
-        except ConfigError as exc:
-            self._log.error("reload_failed", error=str(exc), keeping="previous configuration")
+            config, rules = self._reload_config()
+        except (ConfigError, RulesError) as exc:
+            self._log.error(
+                "reload_failed", error=str(exc), keeping="previous configuration and rules"
+            )
             return
         if config.database_url != self._config.database_url:
             self._log.warning(
                 "reload_database_ignored", reason="a new database URL needs a restart"
             )
         self._config = config
-        self._ingestor = self._make_ingestor(config, self._stop)
+        self._ingestor = self._make_ingestor(config, rules, self._stop)
         # A reload is usually an admin who just changed a mailbox: check them all now.
         self._schedule.clear()
-        self._log.info("config_reloaded", mailboxes=[m.name for m in config.mailboxes])
+        self._log.info(
+            "config_reloaded",
+            mailboxes=[m.name for m in config.mailboxes],
+            rules=len(rules.rules),
+        )
         self._wake.set()
 
     async def run(self) -> int:

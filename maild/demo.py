@@ -15,6 +15,7 @@ from maild import resources, views
 from maild.config import load_config
 from maild.ingest import Ingestor
 from maild.log import configure_logging
+from maild.rules import load_rules
 from maild.store.db import open_database
 
 
@@ -51,7 +52,8 @@ def run_demo(directory: Path | None, *, fresh: bool, out: Console, json_logs: bo
     config = load_config(config_path)
     configure_logging(json_output=json_logs, level=config.log_level)
     database = open_database(config.database_url)
-    outcomes = Ingestor(database, config).poll_all()
+    rules = load_rules(config.rules_dir, config.owners)
+    outcomes = Ingestor(database, config, rules=rules).poll_all()
     rows = views.list_messages(database)
     out.print(views.messages_table(rows, "maild demo: the bundled sample mailbox", out.width))
     new = sum(outcome.stored for outcome in outcomes)

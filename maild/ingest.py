@@ -12,20 +12,20 @@ poll finishes them. Unique constraints make a repeated or overlapping store a no
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 from structlog.typing import FilteringBoundLogger
 
 from maild.config import Config, MailboxConfig
 from maild.log import get_logger
+from maild.pipeline import MailboxFacts, PipelineSettings, WorkItem
 from maild.prefetch import prefetch
 from maild.progress import NoProgress, ProgressReporter
+from maild.rules import RuleSet, load_rules
 from maild.sources.base import FetchedMessage, Inbox, SourceError
 from maild.sources.imap import CONNECTION_ERRORS, ImapInbox
 from maild.sources.maildir import MaildirInbox
@@ -81,15 +81,17 @@ class Ingestor:
         progress: ProgressReporter | None = None,
         stop: threading.Event | None = None,
         inbox_factory: Callable[[MailboxConfig], Inbox] = open_inbox,
-        sleep: Callable[[float], None] = time.sleep,
+        rules: RuleSet | None = None,
     ) -> None:
         self._db = database
         self._config = config
+        self._settings = pipeline_settings(
+            config, rules if rules is not None else load_rules(config.rules_dir, config.owners)
+        )
         self._executor = executor
         self._progress = progress or NoProgress()
         self._stop = stop or threading.Event()
         self._inbox_factory = inbox_factory
-        self._sleep = sleep
 
     def poll_all(self) -> list[MailboxOutcome]:
         self.process_pending()
@@ -207,7 +209,10 @@ class Ingestor:
                     )
                 fetched += len(batch)
                 stored += len(result.new_messages)
-                work = [(pk, batch[i].raw, batch[i].internaldate) for pk, i in result.new_messages]
+                work = [
+                    (pk, batch[i].raw, batch[i].internaldate, mailbox_name)
+                    for pk, i in result.new_messages
+                ]
                 uids.update((pk, batch[i].uid) for pk, i in result.new_messages)
                 in_flight.append(self._submit(work))
                 while in_flight and (len(in_flight) > 2 or _finished(in_flight[0])):
@@ -236,12 +241,10 @@ class Ingestor:
             with self._db.transaction() as session:
                 repo.mark_after_import_done(session, [delivery for delivery, _ in pending])
 
-    def _submit(
-        self, work: list[tuple[int, bytes, datetime]]
-    ) -> Future[list[PreparedRow]] | list[PreparedRow]:
+    def _submit(self, work: list[WorkItem]) -> Future[list[PreparedRow]] | list[PreparedRow]:
         if self._executor is None or len(work) < _INLINE_BATCH:
-            return prepare_batch(work)
-        return self._executor.submit(prepare_batch, work)
+            return prepare_batch(work, self._settings)
+        return self._executor.submit(prepare_batch, work, self._settings)
 
     def _record(
         self,
@@ -303,7 +306,7 @@ class Ingestor:
         while not self._stop.is_set():
             with self._db.session() as session:
                 ids = repo.pending_message_ids(session, limit=500)
-                work = repo.raw_bytes(session, ids) if ids else []
+                work = repo.stored_work(session, ids) if ids else []
             if not work:
                 break
             self._record(_result_of(self._submit(work)))
@@ -317,11 +320,24 @@ class Ingestor:
         results: list[PreparedRow] = []
         for start in range(0, len(message_ids), 500):
             with self._db.session() as session:
-                work = repo.raw_bytes(session, message_ids[start : start + 500])
+                work = repo.stored_work(session, message_ids[start : start + 500])
             chunk = _result_of(self._submit(work))
             self._record(chunk)
             results.extend(chunk)
         return results
+
+
+def pipeline_settings(config: Config, rules: RuleSet) -> PipelineSettings:
+    return PipelineSettings(
+        ruleset=rules,
+        timezone=config.timezone,
+        calendar=config.sla.calendar,
+        owners=dict(config.owners),
+        mailboxes={
+            mailbox.name: MailboxFacts(mailbox.address, mailbox.default_owner)
+            for mailbox in config.mailboxes
+        },
+    )
 
 
 def _finished(item: Future[list[PreparedRow]] | list[PreparedRow]) -> bool:

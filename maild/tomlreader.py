@@ -97,10 +97,13 @@ class TableReader:
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
+        value = self.optional_boolean(key)
+        return default if value is None else value
+
+    def optional_boolean(self, key: str) -> bool | None:
+        """True, false, or None when the key is absent (a condition not given)."""
         value = self.raw(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
+        if value is not None and not isinstance(value, bool):
             raise self.fault(key, f"must be true or false, not {value!r}")
         return value
 
@@ -170,6 +173,9 @@ class TomlSource:
         dotted = ".".join(f"[{k}]" if isinstance(k, int) else k for k in keypath).replace(".[", "[")
         return ConfigError(self.path, line, dotted, problem)
 
+    def line_of(self, keypath: KeyPath) -> int | None:
+        return locate_key(self.text, keypath) if self.text else None
+
     def resolve(self, value: str) -> Path:
         candidate = Path(value).expanduser()
         return candidate if candidate.is_absolute() else (self.base / candidate).resolve()
@@ -187,6 +193,6 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+)", str(exc))
-        raise ConfigError(
-            path, int(match.group(1)) if match else None, "", f"not valid TOML: {exc}"
-        ) from None
+        # "(at end of document)": the problem is that the file stops, so point at its end.
+        line = int(match.group(1)) if match else max(1, len(text.splitlines()))
+        raise ConfigError(path, line, "", f"not valid TOML: {exc}") from None

@@ -37,6 +37,11 @@ def message_dict(message: Message, mailbox: str) -> dict[str, Any]:
         "reason": message.reason,
         "direction": message.direction,
         "ticket": None,
+        "category": message.category,
+        "priority": message.priority,
+        "owner": message.owner,
+        "tags": message.tags or [],
+        "classification": message.classification or [],
         "language": message.language,
         "size": message.size,
         "attachments": [
@@ -103,7 +108,7 @@ def messages_table(rows: Sequence[dict[str, Any]], title: str, width: int = 120)
     id_width = max([len(str(row["id"])) for row in rows] + [2])
     mailbox_width = max([len(row["mailbox"]) for row in rows] + [7])
     # Borders and padding take 3 columns per column plus one; status gets what a reason needs.
-    room = width - (id_width + mailbox_width + 16 + 24 + 19)
+    room = width - (id_width + mailbox_width + 16 + 16 + 24 + 22)
     from_width = max(10, min(30, room * 2 // 5))
     subject_width = max(12, min(60, room - from_width))
     table = Table(title=title, title_justify="left")
@@ -112,6 +117,7 @@ def messages_table(rows: Sequence[dict[str, Any]], title: str, width: int = 120)
     table.add_column("from", no_wrap=True, width=from_width)
     table.add_column("subject", no_wrap=True, width=subject_width)
     table.add_column("received", no_wrap=True, width=16)
+    table.add_column("category", no_wrap=True, width=16)
     table.add_column("status", min_width=11)
     for row in rows:
         status = row["status"]
@@ -125,6 +131,7 @@ def messages_table(rows: Sequence[dict[str, Any]], title: str, width: int = 120)
             _short(row["from"] or row["from_name"], from_width),
             _short(row["subject"], subject_width),
             (row["received_at"] or "")[:16].replace("T", " "),
+            f"{row['category']}/{row['priority']}" if row["category"] else "",
             status,
         )
     return table

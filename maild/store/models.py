@@ -141,6 +141,15 @@ class Message(Base):
     is_bounce: Mapped[bool] = mapped_column(Boolean, default=False)
     is_mailing_list: Mapped[bool] = mapped_column(Boolean, default=False)
     parse_notes: Mapped[list[Any] | None]
+    # The customer's new words (quoted history and signature removed): what rules and drafts see.
+    new_part: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(64), index=True)
+    priority: Mapped[str | None] = mapped_column(String(10))
+    owner: Mapped[str | None] = mapped_column(String(400))
+    tags: Mapped[list[Any] | None]
+    captures: Mapped[dict[str, Any] | None]
+    # Why the category, priority and owner: one line per matching rule and condition.
+    classification: Mapped[list[Any] | None]
 
 
 class Delivery(Base):

@@ -164,14 +164,18 @@ def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def raw_bytes(session: Session, message_ids: Iterable[int]) -> list[tuple[int, bytes, datetime]]:
+def stored_work(
+    session: Session, message_ids: Iterable[int]
+) -> list[tuple[int, bytes, datetime, str]]:
+    """(id, raw bytes, arrival, mailbox name) of stored messages, to run the pipeline again."""
     rows = session.execute(
-        select(Message.id, MessageBlob.raw, Message.internaldate)
+        select(Message.id, MessageBlob.raw, Message.internaldate, Mailbox.name)
         .join(MessageBlob, MessageBlob.sha256 == Message.content_hash)
+        .join(Mailbox, Mailbox.id == Message.mailbox_id)
         .where(Message.id.in_(list(message_ids)))
         .order_by(Message.id)
     )
-    return [(row[0], row[1], row[2]) for row in rows]
+    return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 
 def pending_message_ids(session: Session, limit: int = 1000) -> list[int]:

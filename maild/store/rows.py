@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from maild.parsing import ParsedMessage
-from maild.pipeline import PipelineResult, run_batch
+from maild.pipeline import PipelineResult, PipelineSettings, WorkItem, run_batch
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,12 @@ def warm_up() -> None:
     process is still connecting, instead of in the middle of the first batch."""
 
 
-def prepare_batch(work: list[tuple[int, bytes, datetime]]) -> list[PreparedRow]:
+def prepare_batch(work: list[WorkItem], settings: PipelineSettings) -> list[PreparedRow]:
     """Run the pipeline on a batch and turn each result into the columns to store."""
     now = datetime.now(UTC)
     return [
         PreparedRow(result.message_pk, message_columns(result, now), result.quarantine_reason)
-        for result in run_batch(work)
+        for result in run_batch(work, settings)
     ]
 
 
@@ -41,9 +41,17 @@ def message_columns(result: PipelineResult, now: datetime) -> dict[str, Any]:
         columns.update(status="quarantined", reason=_clean(result.quarantine_reason or "unknown"))
         return columns
     parsed: ParsedMessage = result.parsed
+    decision = result.decision
     columns.update(
-        status="ok",
-        reason=None,
+        status="ok" if result.quarantine_reason is None else "quarantined",
+        reason=result.quarantine_reason,
+        new_part=result.new_part,
+        category=decision.category if decision else None,
+        priority=decision.priority if decision else None,
+        owner=decision.owner if decision else None,
+        tags=list(decision.tags) if decision else [],
+        captures=dict(decision.captures) if decision else {},
+        classification=list(decision.reasons) if decision else [],
         message_id=parsed.message_id[:998],
         message_id_synthesized=parsed.message_id_synthesized,
         subject=parsed.subject,

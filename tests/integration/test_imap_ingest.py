@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from maild.config import MailboxConfig, load_config
-from maild.ingest import Ingestor
+from maild.ingest import Ingestor, pipeline_settings
 from maild.pipeline import run_pipeline
+from maild.rules import load_rules
 from maild.sources.base import Inbox, SourceError
 from maild.sources.imap import ImapInbox
 from maild.store.db import Database, open_database
@@ -98,14 +99,25 @@ def test_every_corpus_message_stored_exactly_once(
     assert {row["status"] for row in rows} <= {"ok", "quarantined"}
     assert all(str(row["reason"]).startswith("parse: ") for row in rows if row["status"] != "ok")
     # What was stored is what the pipeline decides on the bytes the server served.
+    loaded = load_config(config)
+    settings = pipeline_settings(loaded, load_rules(loaded.rules_dir, loaded.owners))
     expected = {
-        uid: "ok" if run_pipeline(0, data[b"BODY[]"], datetime.now(UTC)).parsed else "quarantined"
+        uid: "quarantined"
+        if run_pipeline(
+            (0, data[b"BODY[]"], datetime.now(UTC), "support"), settings
+        ).quarantine_reason
+        else "ok"
         for uid, data in served.items()
     }
     assert {row["uid"]: row["status"] for row in rows} == {
         row["uid"]: expected[row["uid"]] for row in rows
     }
     assert sum(status == "ok" for status in expected.values()) >= 300
+    with sqlite3.connect(config.parent / "maild.db") as connection:
+        unclassified = connection.execute(
+            "SELECT count(*) FROM messages WHERE status = 'ok' AND category IS NULL"
+        ).fetchone()[0]
+    assert unclassified == 0, "every message that parsed was classified"
     _, again = poll_in_process(config, open_db)
     assert again == 0
     assert len(stored(config)) == len(distinct)

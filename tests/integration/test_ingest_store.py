@@ -91,7 +91,7 @@ def test_unusable_message_is_quarantined_with_reason_and_batch_goes_on(database:
     assert [row.status for row in rows] == ["ok", "quarantined", "ok"]
     assert rows[1].reason
     with database.session() as session:
-        raw = repo.raw_bytes(session, [rows[1].id])
+        raw = repo.stored_work(session, [rows[1].id])
     assert raw[0][1] == b"\x00\x01 this is not an email at all"
 
 

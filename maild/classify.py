@@ -14,7 +14,13 @@ from datetime import datetime
 
 from maild.calendar_time import BusinessCalendar
 from maild.rules import PRIORITIES, Rule, RuleSet
-from maild.textmatch import KeywordIndex, compile_regex, normalise, normalise_width
+from maild.textmatch import (
+    KeywordIndex,
+    compile_regex,
+    normalise,
+    normalise_width,
+    required_literals,
+)
 from maild.textmatch import captures as named_groups
 
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -66,6 +72,15 @@ class _CompiledRule:
     subject_regex: re.Pattern[str] | None
     body_regex: re.Pattern[str] | None
     text_regex: re.Pattern[str] | None
+    # Which groups of conditions the rule has, so a check skips the groups it does not.
+    has_flags: bool = False
+    has_people: bool = False
+    has_time: bool = False
+    has_keywords: bool = False
+    has_regex: bool = False
+    # For a rule without keywords: strings one of which must be in the text for its regular
+    # expressions to match (None: no such shortcut).
+    triggers: tuple[str, ...] | None = None
 
 
 class CompiledRules:
@@ -84,16 +99,26 @@ class CompiledRules:
             }
             subject_ids.update(ids["subject_any"], ids["subject_all"], ids["text_any"])
             body_ids.update(ids["body_any"], ids["body_all"], ids["text_any"])
-            compiled.append(
-                _CompiledRule(
-                    rule=rule,
-                    **ids,
-                    subject_regex=compile_regex(rule.subject_regex) if rule.subject_regex else None,
-                    body_regex=compile_regex(rule.body_regex) if rule.body_regex else None,
-                    text_regex=compile_regex(rule.text_regex) if rule.text_regex else None,
-                )
-            )
+            compiled.append(_compile(rule, ids))
         self._rules = tuple(compiled)
+        # A rule with keyword conditions can only match a message in which one of its keywords
+        # was found: index rules by keyword, so a message is checked against the few rules its
+        # words point to (plus the rules without keywords), not against every rule.
+        self._rules_by_keyword: dict[int, list[int]] = {}
+        always: list[int] = []
+        for position, item in enumerate(compiled):
+            keyword_ids = {
+                *item.subject_any,
+                *item.subject_all,
+                *item.body_any,
+                *item.body_all,
+                *item.text_any,
+            }
+            if not keyword_ids:
+                always.append(position)
+            for i in keyword_ids:
+                self._rules_by_keyword.setdefault(i, []).append(position)
+        self._always = frozenset(always)
         self._by_id = {i: keyword for keyword, i in self._keywords.items()}
         self._subject_index = KeywordIndex((i, self._by_id[i]) for i in sorted(subject_ids))
         self._body_index = KeywordIndex((i, self._by_id[i]) for i in sorted(body_ids))
@@ -103,6 +128,16 @@ class CompiledRules:
             self._keywords.setdefault(normalise(keyword), len(self._keywords))
             for keyword in keywords
         )
+
+    def _candidates(self, scan: _Scan) -> list[_CompiledRule]:
+        """The rules that could match, in evaluation order: those a found keyword points to,
+        and those without keywords whose regex shortcut (if any) finds its literal."""
+        positions = set(self._always)
+        for hits in (scan.subject_hits, scan.body_hits):
+            for i in hits:
+                positions.update(self._rules_by_keyword.get(i, ()))
+        rules = (self._rules[position] for position in sorted(positions))
+        return [r for r in rules if r.triggers is None or scan.contains_any(r.triggers)]
 
     def classify(self, facts: MessageFacts, context: ClassifyContext) -> Decision:
         check = _Check(
@@ -115,7 +150,7 @@ class CompiledRules:
         captures: dict[str, str] = {}
         reasons: list[str] = []
         matched: list[str] = []
-        for compiled in self._rules:
+        for compiled in self._candidates(check.scan):
             why = check.reasons(compiled, captures)
             if why is None:
                 continue
@@ -164,11 +199,23 @@ class _Scan:
     def __init__(self, facts: MessageFacts, subject_index: KeywordIndex, body_index: KeywordIndex):
         self.subject_width = normalise_width(facts.subject)
         self.body_width = normalise_width(facts.body)
-        self.subject_hits = subject_index.find(normalise(facts.subject))
-        self.body_hits = body_index.find(normalise(facts.body))
+        self.subject_folded = normalise(facts.subject)
+        self.body_folded = normalise(facts.body)
+        self.subject_hits = subject_index.find(self.subject_folded)
+        self.body_hits = body_index.find(self.body_folded)
+        self._outside_business_hours: bool | None = None
         domain = (facts.from_address or "").rpartition("@")[2].lower()
         self.domain = domain
         self.recipients = {a.lower() for a in facts.recipients} | {facts.mailbox_address.lower()}
+
+    def contains_any(self, needles: tuple[str, ...]) -> bool:
+        return any(n in self.subject_folded or n in self.body_folded for n in needles)
+
+    def outside_business_hours(self, calendar: BusinessCalendar, sent: datetime) -> bool:
+        """Worked out once per message, however many rules ask."""
+        if self._outside_business_hours is None:
+            self._outside_business_hours = not calendar.is_business_time(sent)
+        return self._outside_business_hours
 
 
 class _Check:
@@ -186,10 +233,15 @@ class _Check:
         """Why the rule matches, or None; captures are added only for a matching rule."""
         why: list[str] = []
         found: dict[str, str] = {}
-        for check in (self._flags, self._people, self._time, self._keywords):
-            if not check(compiled, why):
-                return None
-        if not self._regexes(compiled, why, found):
+        if compiled.has_flags and not self._flags(compiled, why):
+            return None
+        if compiled.has_people and not self._people(compiled, why):
+            return None
+        if compiled.has_time and not self._time(compiled, why):
+            return None
+        if compiled.has_keywords and not self._keywords(compiled, why):
+            return None
+        if compiled.has_regex and not self._regexes(compiled, why, found):
             return None
         for name, value in found.items():
             captures.setdefault(name, value)
@@ -250,7 +302,7 @@ class _Check:
             return False
         detail = []
         if rule.outside_business_hours is not None:
-            outside = not self.context.calendar.is_business_time(sent)
+            outside = self.scan.outside_business_hours(self.context.calendar, sent)
             if outside != rule.outside_business_hours:
                 return False
             detail.append("outside business hours" if outside else "within business hours")
@@ -321,6 +373,38 @@ class _Check:
             else:
                 return False
         return True
+
+
+def _compile(rule: Rule, ids: Mapping[str, tuple[int, ...]]) -> _CompiledRule:
+    regexes = [p for p in (rule.subject_regex, rule.body_regex, rule.text_regex) if p]
+    has_keywords = any(ids.values())
+    triggers: tuple[str, ...] | None = None
+    if regexes and not has_keywords:
+        # Every regex must match, so the requirement of any one of them is a requirement.
+        known = [found for found in map(required_literals, regexes) if found]
+        triggers = min(known, key=lambda t: (len(t), -min(map(len, t)))) if known else None
+    return _CompiledRule(
+        rule=rule,
+        subject_any=ids["subject_any"],
+        subject_all=ids["subject_all"],
+        body_any=ids["body_any"],
+        body_all=ids["body_all"],
+        text_any=ids["text_any"],
+        subject_regex=compile_regex(rule.subject_regex) if rule.subject_regex else None,
+        body_regex=compile_regex(rule.body_regex) if rule.body_regex else None,
+        text_regex=compile_regex(rule.text_regex) if rule.text_regex else None,
+        has_flags=rule.auto_submitted is not None
+        or rule.is_reply is not None
+        or rule.has_attachment is not None
+        or bool(rule.language),
+        has_people=bool(rule.from_address or rule.from_domain or rule.to_address),
+        has_time=bool(rule.weekdays)
+        or rule.hours is not None
+        or rule.outside_business_hours is not None,
+        has_keywords=has_keywords,
+        has_regex=bool(regexes),
+        triggers=triggers,
+    )
 
 
 _CACHE: dict[str, CompiledRules] = {}

@@ -16,8 +16,13 @@ overlaps) took about 900 µs, and 4.5 s to compile.
 from __future__ import annotations
 
 import re
+
+# The re module's own pattern parser (typeshed stubs it only under the deprecated sre_* names).
+import re._constants as _re_constants  # type: ignore[import-not-found]
+import re._parser as _re_parser  # type: ignore[import-not-found]
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 from ahocorasick_rs import AhoCorasick, MatchKind
 
@@ -181,3 +186,51 @@ def search_captures(pattern: re.Pattern[str], text: str) -> dict[str, str] | Non
     """``None`` when ``pattern`` is not found in ``text``, else its named-group captures."""
     match = pattern.search(text)
     return None if match is None else captures(match)
+
+
+def required_literals(pattern: str) -> tuple[str, ...] | None:
+    """Strings one of which must appear (case-folded) in any text the pattern matches, or None.
+
+    Lets a rule whose only condition is a regular expression skip the (comparatively slow)
+    regex search on messages that cannot match: `"order #" in text` costs a fraction of it.
+    Reads the pattern with the `re` module's own parser; anything unexpected gives None, which
+    only means "no shortcut".
+    """
+    try:
+        parsed = _re_parser.parse(pattern)
+        return _sequence_requirement(list(parsed.data))
+    except Exception:  # a parser detail that changed between Python versions: no shortcut
+        return None
+
+
+def _sequence_requirement(items: list[tuple[Any, Any]]) -> tuple[str, ...] | None:
+    best: tuple[str, ...] | None = None
+    run: list[str] = []
+
+    def consider(candidate: tuple[str, ...] | None) -> None:
+        nonlocal best
+        if (
+            candidate
+            and all(len(c) >= 2 for c in candidate)
+            and (best is None or min(map(len, candidate)) > min(map(len, best)))
+        ):
+            best = candidate
+
+    for op, argument in items:
+        if op is _re_constants.LITERAL:
+            run.append(chr(argument))
+            continue
+        consider(("".join(run).casefold(),) if run else None)
+        run = []
+        if op is _re_constants.BRANCH:
+            alternatives = [_sequence_requirement(list(branch)) for branch in argument[1]]
+            if all(alternatives):
+                consider(tuple(sorted({a for alt in alternatives if alt for a in alt})))
+        elif op is _re_constants.SUBPATTERN:
+            consider(_sequence_requirement(list(argument[-1])))
+        elif op is _re_constants.MAX_REPEAT or op is _re_constants.MIN_REPEAT:
+            low, _high, body = argument
+            if low >= 1:
+                consider(_sequence_requirement(list(body)))
+    consider(("".join(run).casefold(),) if run else None)
+    return best

@@ -19,28 +19,35 @@ def _split_dotted(text: str) -> tuple[str, ...]:
     return tuple(part.strip().strip("\"'") for part in text.split("."))
 
 
-def locate_key(text: str, keypath: KeyPath) -> int | None:
-    """1-based line of `keypath` (ints index arrays of tables), or of its nearest table header."""
-    best_line: int | None = None
-    best_length = -1
-    counters: dict[tuple[str | int, ...], int] = {}
+def key_lines(text: str) -> dict[KeyPath, int]:
+    """Every table header and key of the text, with the 1-based line it is on (one scan)."""
+    lines: dict[KeyPath, int] = {}
+    counters: dict[KeyPath, int] = {}
     current: KeyPath = ()
     for number, line in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(line)
         if header:
             names = _split_dotted(header.group(2))
             current = _resolve_header(names, counters, is_array=header.group(1) == "[[")
-            candidate: KeyPath = current
-        else:
-            key = _KEY.match(line)
-            if not key:
-                continue
-            candidate = (*current, *_split_dotted(key.group(1)))
-        if candidate == keypath[: len(candidate)] and len(candidate) > best_length:
-            best_line, best_length = number, len(candidate)
-            if candidate == keypath:
-                return number
-    return best_line
+            lines.setdefault(current, number)
+            continue
+        key = _KEY.match(line)
+        if key:
+            lines.setdefault((*current, *_split_dotted(key.group(1))), number)
+    return lines
+
+
+def locate_key(text: str, keypath: KeyPath, index: dict[KeyPath, int] | None = None) -> int | None:
+    """1-based line of `keypath` (ints index arrays of tables), or of its nearest table header.
+
+    Pass the `key_lines` of the text as `index` when looking up many keys of one file.
+    """
+    lines = index if index is not None else key_lines(text)
+    for length in range(len(keypath), 0, -1):
+        line = lines.get(keypath[:length])
+        if line is not None:
+            return line
+    return None
 
 
 def _resolve_header(

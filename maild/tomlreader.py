@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from maild.tomlpos import KeyPath, locate_key
+from maild.tomlpos import KeyPath, key_lines, locate_key
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|d|h|m|s)")
 _DURATION_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
@@ -167,14 +167,19 @@ class TomlSource:
         self.path = path
         self.text = text
         self.base = path.parent if path is not None else Path.cwd()
+        self._key_lines: dict[KeyPath, int] | None = None
 
     def fault(self, keypath: KeyPath, problem: str) -> ConfigError:
-        line = locate_key(self.text, keypath) if self.text else None
+        line = self.line_of(keypath)
         dotted = ".".join(f"[{k}]" if isinstance(k, int) else k for k in keypath).replace(".[", "[")
         return ConfigError(self.path, line, dotted, problem)
 
     def line_of(self, keypath: KeyPath) -> int | None:
-        return locate_key(self.text, keypath) if self.text else None
+        if not self.text:
+            return None
+        if self._key_lines is None:
+            self._key_lines = key_lines(self.text)
+        return locate_key(self.text, keypath, self._key_lines)
 
     def resolve(self, value: str) -> Path:
         candidate = Path(value).expanduser()

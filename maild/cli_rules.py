@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,11 @@ from maild.rules import check_rules
 def _optional_config(obj: Context) -> Config:
     """The configuration when one is given or found; else the packaged defaults (no file)."""
     return obj.load() if obj.config_found() else config_from_mapping({})
+
+
+def _hours(target: timedelta) -> str:
+    hours = target.total_seconds() / 3600
+    return f"{hours:g} h" if hours >= 1 else f"{target.total_seconds() / 60:g} min"
 
 
 @click.command()
@@ -45,6 +50,9 @@ def classify(obj: Context, files: tuple[Path, ...], as_json: bool, mailbox: str 
                 "file": str(path),
                 "category": decision.category if decision else None,
                 "priority": decision.priority if decision else None,
+                "response_target": _hours(config.sla.targets[decision.priority])
+                if decision
+                else None,
                 "owner": decision.owner if decision else None,
                 "tags": list(decision.tags) if decision else [],
                 "captures": dict(decision.captures) if decision else {},
@@ -61,7 +69,8 @@ def classify(obj: Context, files: tuple[Path, ...], as_json: bool, mailbox: str 
                 click.echo(f"  cannot classify: {row['error']}")
                 continue
             click.echo(
-                f"  category {row['category']}, priority {row['priority']}, "
+                f"  category {row['category']}, priority {row['priority']} "
+                f"(respond within {row['response_target']}), "
                 f"owner {row['owner'] or '-'}"
                 + (f", tags {', '.join(row['tags'])}" if row["tags"] else "")
             )

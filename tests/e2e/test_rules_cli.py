@@ -57,10 +57,11 @@ def test_classify_prints_category_priority_owner_and_reasons(tmp_path: Path) -> 
     assert set(row) >= {"file", "category", "priority", "owner", "reasons"}
     assert row["category"] == "technical"
     assert row["priority"] == "urgent"
+    assert row["response_target"] == "1 h"
     assert row["owner"] == "Li Na <li.na@example.com>"
     assert any("outside business hours" in reason for reason in row["reasons"])
     text = maild("--config", str(config), "classify", str(message), cwd=tmp_path)
-    assert "category technical, priority urgent" in text.stdout
+    assert "category technical, priority urgent (respond within 1 h)" in text.stdout
 
 
 def test_classify_works_without_a_configuration(tmp_path: Path) -> None:

@@ -104,36 +104,51 @@ def _short(value: str | None, width: int) -> str:
 
 
 def messages_table(rows: Sequence[dict[str, Any]], title: str, width: int = 120) -> Table:
-    """One line per message: what it is, who sent it, when, and whether it needs attention."""
+    """One line per message: what it is, who sent it, when, and whether it needs attention.
+
+    Widths are worked out here so that on an 80-column terminal every column keeps some room:
+    the mailbox column only appears when there are several, and times lose their year.
+    """
+    several_mailboxes = len({row["mailbox"] for row in rows}) > 1
+    narrow = width < 110
     id_width = max([len(str(row["id"])) for row in rows] + [2])
-    mailbox_width = max([len(row["mailbox"]) for row in rows] + [7])
-    # Borders and padding take 3 columns per column plus one; status gets what a reason needs.
-    room = width - (id_width + mailbox_width + 16 + 16 + 24 + 22)
-    from_width = max(10, min(30, room * 2 // 5))
+    mailbox_width = max([len(row["mailbox"]) for row in rows] + [7]) if several_mailboxes else 0
+    received_width = 11 if narrow else 16
+    category_width = 14 if narrow else 16
+    status_width = 14
+    columns = 7 if several_mailboxes else 6
+    # Borders and padding take 3 characters per column, plus one.
+    room = width - (id_width + mailbox_width + received_width + category_width + status_width)
+    room -= 3 * columns + 1
+    from_width = max(8, min(30, room * 2 // 5))
     subject_width = max(12, min(60, room - from_width))
+    status_width += max(0, room - from_width - subject_width)  # a wide terminal shows reasons
     table = Table(title=title, title_justify="left")
     table.add_column("id", justify="right", no_wrap=True, width=id_width)
-    table.add_column("mailbox", no_wrap=True, width=mailbox_width)
+    if several_mailboxes:
+        table.add_column("mailbox", no_wrap=True, width=mailbox_width)
     table.add_column("from", no_wrap=True, width=from_width)
     table.add_column("subject", no_wrap=True, width=subject_width)
-    table.add_column("received", no_wrap=True, width=16)
-    table.add_column("category", no_wrap=True, width=16)
-    table.add_column("status", min_width=11)
+    table.add_column("received", no_wrap=True, width=received_width)
+    table.add_column("category", no_wrap=True, width=category_width)
+    table.add_column("status", min_width=status_width)
     for row in rows:
         status = row["status"]
         if status == "quarantined":
             status = f"[red]quarantined[/red]: {_short(row['reason'], 70)}"
         elif status == "ok" and row["flags"]:
             status = f"ok ({', '.join(row['flags'])})"
-        table.add_row(
+        received = (row["received_at"] or "")[:16].replace("T", " ")
+        cells = [
             str(row["id"]),
-            row["mailbox"],
+            *([row["mailbox"]] if several_mailboxes else []),
             _short(row["from"] or row["from_name"], from_width),
             _short(row["subject"], subject_width),
-            (row["received_at"] or "")[:16].replace("T", " "),
+            received[5:] if narrow else received,
             f"{row['category']}/{row['priority']}" if row["category"] else "",
             status,
-        )
+        ]
+        table.add_row(*cells)
     return table
 
 

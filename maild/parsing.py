@@ -1,8 +1,8 @@
 """Raw RFC 5322 bytes → :class:`ParsedMessage`: headers, decoded text, attachments, language, flags.
 
 Owns the reading of one message and nothing after it: no I/O, no clock, no other maild stage.
-mail-parser builds the MIME tree and reads the Date; the standard library ``email`` package takes
-over where mail-parser raises, and header/body decoding is done here (via :mod:`maild.charsets`)
+The standard library ``email`` package builds the MIME tree (walked by :mod:`maild.mimewalk`),
+mail-parser reads the Date, and header/body decoding is done here (via :mod:`maild.charsets`)
 because mail-parser's own decoding garbles mislabelled GBK/Big5 mail. Everything that goes wrong
 in a message that is still usable is kept in ``notes``; only a message that cannot serve as a
 support message raises :class:`ParseError`, with a one-line reason for the quarantine.
@@ -22,10 +22,12 @@ from datetime import UTC, datetime
 
 from mailparser.dates import parse_mail_date
 
-from maild import charsets
+from maild import bodytext, charsets
+from maild.mimewalk import Attachment, Body, content_charset
+
+__all__ = ["Address", "Attachment", "ParseError", "ParsedMessage", "parse_message"]
 
 _COMPAT = email.policy.compat32
-_MAX_DEPTH = 60
 _MAX_NOTES = 40
 _MSG_ID = re.compile(r"<([^<>]*)>")
 _AUTO_SUBJECT = re.compile(
@@ -60,13 +62,6 @@ class ParseError(Exception):
 class Address:
     name: str
     address: str
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -115,9 +110,9 @@ def _parse(raw: bytes, internaldate: datetime) -> ParsedMessage:
     msg = _structure(data, notes)
     if not msg.keys():
         raise ParseError("no header block: the message has no header fields")
-    body = _Body(notes)
+    body = Body(notes)
     body.walk(msg)
-    heads = _Headers(msg, _charset(msg) or body.first_charset, notes)
+    heads = _Headers(msg, content_charset(msg) or body.first_charset, notes)
     subject = " ".join(heads.text("subject").split())
     from_ = heads.addresses("from")
     message_id = next(iter(_all_ids(heads.text("message-id"))), None)
@@ -130,7 +125,7 @@ def _parse(raw: bytes, internaldate: datetime) -> ParsedMessage:
     if not plain and html is not None:
         if body.plain:
             notes.append("text/plain part is empty; text taken from the HTML part")
-        plain = charsets.html_to_text(html)
+        plain = bodytext.html_to_text(html)
     is_auto, is_bounce, is_list = _flags(heads, subject, from_, body, msg)
     sender = _pick_sender(heads, msg, notes)
     if sender is None and not (is_auto or is_bounce):
@@ -152,7 +147,7 @@ def _parse(raw: bytes, internaldate: datetime) -> ParsedMessage:
         text=plain,
         html=html,
         attachments=tuple(body.attachments),
-        language=charsets.guess_language(subject, plain),
+        language=bodytext.guess_language(subject, plain),
         is_auto_submitted=is_auto,
         is_bounce=is_bounce,
         is_mailing_list=is_list,
@@ -187,115 +182,6 @@ def _stdlib(data: bytes, notes: list[str], deep: bool) -> email.message.Message:
             pass
     notes.append("MIME nesting too deep; body kept unparsed")
     return email.parser.BytesParser(policy=_COMPAT).parsebytes(data, headersonly=True)
-
-
-def _charset(part: email.message.Message) -> str | None:
-    try:
-        value = part.get_content_charset()
-    except Exception:
-        return None
-    return value if isinstance(value, str) else None
-
-
-class _Body:
-    """The text, HTML and attachments of a MIME tree, walked without recursion."""
-
-    def __init__(self, notes: list[str]) -> None:
-        self.notes = notes
-        self.plain: list[str] = []
-        self.html: list[str] = []
-        self.attachments: list[Attachment] = []
-        self.types: set[str] = set()
-        self.first_charset: str | None = None
-
-    def walk(self, root: email.message.Message) -> None:
-        stack = [(root, 0, "")]
-        while stack:
-            part, depth, parent = stack.pop()
-            ctype = part.get_content_type()
-            self.types.add(ctype)
-            self.notes.extend(f"MIME defect: {type(d).__name__}" for d in part.defects)
-            # is_multipart() checks the payload type; get_payload() on a leaf would decode it with
-            # the declared charset, which raises on hostile labels.
-            if part.is_multipart() and not ctype.startswith("message/"):
-                if depth >= _MAX_DEPTH:
-                    self.notes.append(f"MIME parts nested deeper than {_MAX_DEPTH} ignored")
-                    continue
-                children = [c for c in part.get_payload() if isinstance(c, email.message.Message)]
-                stack.extend((child, depth + 1, ctype) for child in reversed(children))
-            elif not (parent == "multipart/alternative" and ctype.startswith("text/")):
-                self._leaf(part, ctype)
-            elif ctype in ("text/plain", "text/html"):
-                self._text(part, ctype)
-            # Other text alternatives (text/enriched, …) repeat the body: neither text nor file.
-
-    def _leaf(self, part: email.message.Message, ctype: str) -> None:
-        filename = _filename(part, self.notes)
-        try:
-            disposition = part.get_content_disposition()
-        except Exception:
-            disposition = None
-        multipart = ctype.startswith("multipart/")
-        if (multipart or ctype in ("text/plain", "text/html")) and not filename:
-            if multipart:
-                self.notes.append(f"{ctype} without readable parts; its body is used as text")
-            if disposition != "attachment":
-                self._text(part, ctype)
-                return
-        try:
-            data = part.get_payload(decode=True)
-            size = len(data) if isinstance(data, bytes) else _flattened_size(part)
-        except Exception:
-            size = 0
-        self.attachments.append(Attachment(filename, ctype, size))
-
-    def _text(self, part: email.message.Message, ctype: str) -> None:
-        try:
-            data = part.get_payload(decode=True)
-        except Exception:
-            self.notes.append(f"{ctype} part could not be decoded")
-            return
-        if not isinstance(data, bytes):
-            return
-        declared = _charset(part)
-        if declared is None and ctype == "text/html":
-            declared = charsets.html_meta_charset(data)
-        self.first_charset = self.first_charset or declared
-        text = charsets.decode_bytes(data, declared, self.notes, ctype)
-        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").lstrip("\ufeff")
-        if ctype == "text/plain" and str(part.get_param("format", "")).lower() == "flowed":
-            text = charsets.unflow(text, str(part.get_param("delsp", "")).lower() == "yes")
-        (self.html if ctype == "text/html" else self.plain).append(text)
-
-
-def _flattened_size(part: email.message.Message) -> int:
-    """Approximate encoded size of an attached message: re-serialising it costs more than the
-    whole parse, and an attachment list only needs a size to show."""
-    size = 0
-    stack: list[object] = [part.get_payload()]
-    while stack and size < 1 << 30:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, email.message.Message):
-            size += sum(len(k) + len(str(v)) + 4 for k, v in item.raw_items()) + 2
-            stack.append(item.get_payload())
-        elif isinstance(item, str | bytes):
-            size += len(item)
-    return size
-
-
-def _filename(part: email.message.Message, notes: list[str]) -> str:
-    for param, header in (("filename", "content-disposition"), ("name", "content-type")):
-        try:
-            value = part.get_param(param, None, header)
-        except Exception:
-            continue
-        raw = next((v for k, v in part.raw_items() if k.lower() == header), "")
-        name = charsets.filename_text(value, raw, param, _charset(part), notes)
-        if name:
-            return name
-    return ""
 
 
 class _Headers:
@@ -373,7 +259,7 @@ def _flags(
     heads: _Headers,
     subject: str,
     from_: tuple[Address, ...],
-    body: _Body,
+    body: Body,
     msg: email.message.Message,
 ) -> tuple[bool, bool, bool]:
     """(auto-submitted, bounce, mailing list) from headers, report types and subjects."""

@@ -57,8 +57,8 @@ from zoneinfo import ZoneInfo
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from maild.bodytext import guess_language  # noqa: E402
 from maild.calendar_time import BusinessCalendar  # noqa: E402
-from maild.charsets import guess_language  # noqa: E402
 from maild.classify import (  # noqa: E402
     ClassifyContext,
     CompiledRules,

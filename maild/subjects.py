@@ -1,6 +1,7 @@
 """Subject lines: reply and forward prefixes in the languages support mail arrives in.
 
-Used by classification (`is_reply`) now, and by threading (the normalised subject) later.
+Used by classification (`is_reply`) and by threading (:mod:`maild.threader` builds its
+normalised subject on `strip_prefixes`, and asks `has_prefix` whether a message looks like a reply).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ def is_reply_subject(subject: str) -> bool:
     text = unicodedata.normalize("NFKC", subject)
     text = _TAG.sub("", text)
     return _REPLY_ONLY.match(text) is not None
+
+
+def has_prefix(subject: str) -> bool:
+    """Whether the subject starts with a reply or forward prefix, after any [External] tag."""
+    text = unicodedata.normalize("NFKC", subject)
+    return _PREFIX.match(_TAG.sub("", text)) is not None
 
 
 def strip_prefixes(subject: str) -> str:

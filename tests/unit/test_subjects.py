@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maild.subjects import is_reply_subject, strip_prefixes
+from maild.subjects import has_prefix, is_reply_subject, strip_prefixes
 
 REPLY_PREFIXES = [
     "Re:",
@@ -189,3 +189,16 @@ def test_subject_functions_never_raise(subject: str) -> None:
     """Any text, control characters included, gives a bool and a string."""
     assert isinstance(is_reply_subject(subject), bool)
     assert isinstance(strip_prefixes(subject), str)
+
+
+@pytest.mark.parametrize("prefix", REPLY_PREFIXES + FORWARD_PREFIXES)
+def test_has_prefix_sees_replies_and_forwards(prefix: str) -> None:
+    """Reply and forward prefixes both count as a prefix, also after an [External] tag."""
+    assert has_prefix(f"{prefix} 发票")
+    assert has_prefix(f"[External] {prefix}invoice")
+
+
+@pytest.mark.parametrize("subject", ["Invoice", "Return: policy", "回复一下", "Fwd", "", "x Re: y"])
+def test_has_prefix_ignores_subjects_without_a_leading_prefix(subject: str) -> None:
+    """A subject that does not start with a prefix has none."""
+    assert not has_prefix(subject)

@@ -19,6 +19,7 @@ from rich.console import Console
 from maild import resources, views
 from maild.cli_context import EXIT_POLL_FAILED, Context, fail, open_db
 from maild.cli_rules import classify, rules
+from maild.cli_tickets import tickets
 from maild.config import Config, load_config
 from maild.daemon import Daemon
 from maild.ingest import Ingestor
@@ -278,3 +279,4 @@ def demo(obj: Context, directory: Path | None, fresh: bool) -> None:
 
 main.add_command(classify)
 main.add_command(rules)
+main.add_command(tickets)

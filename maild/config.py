@@ -110,6 +110,13 @@ class SlaSettings:
 
 
 @dataclass(frozen=True)
+class TicketSettings:
+    number_prefix: str = "CS"
+    subject_window: timedelta = timedelta(days=30)
+    reopen_after: timedelta = timedelta(days=14)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     timezone: ZoneInfo
@@ -122,6 +129,7 @@ class Config:
     retry_backoff: timedelta
     mailboxes: tuple[MailboxConfig, ...]
     sla: SlaSettings
+    tickets: TicketSettings = TicketSettings()
     log_level: str = "info"
 
     def mailbox(self, name: str) -> MailboxConfig:
@@ -165,6 +173,7 @@ def config_from_mapping(
     poll_interval, retry_backoff = _schedule(top)
     log_level = _log_level(top)
     sla = _sla(top, timezone)
+    tickets = _tickets(top)
 
     mailboxes = tuple(_mailbox(reader, owners) for reader in top.tables("mailbox"))
     names = [m.name for m in mailboxes]
@@ -184,6 +193,7 @@ def config_from_mapping(
         retry_backoff=retry_backoff,
         mailboxes=mailboxes,
         sla=sla,
+        tickets=tickets,
         log_level=log_level,
     )
 
@@ -218,6 +228,22 @@ def _sla(top: TableReader, timezone: ZoneInfo) -> SlaSettings:
         target_table.reject_unknown()
     table.reject_unknown()
     return SlaSettings(targets=targets, calendar=calendar)
+
+
+def _tickets(top: TableReader) -> TicketSettings:
+    table = top.table("tickets")
+    if table is None:
+        return TicketSettings()
+    prefix = table.string("number_prefix", "CS") or "CS"
+    if not re.fullmatch(r"[A-Z]{1,10}", prefix):
+        raise table.fault("number_prefix", "use 1 to 10 capital letters, such as CS")
+    settings = TicketSettings(
+        number_prefix=prefix,
+        subject_window=timedelta(days=table.integer("subject_window_days", 30, 0, 3650)),
+        reopen_after=timedelta(days=table.integer("reopen_days", 14, 0, 3650)),
+    )
+    table.reject_unknown()
+    return settings
 
 
 def _dates(table: TableReader, key: str) -> frozenset[date]:

@@ -33,6 +33,8 @@ from maild.store import repository as repo
 from maild.store.db import Database
 from maild.store.models import utcnow
 from maild.store.rows import PreparedRow, prepare_batch
+from maild.threader import ThreadingPolicy
+from maild.ticketing import TicketingSettings, thread_messages
 
 _MAX_ATTEMPTS = 4
 _INLINE_BATCH = 32
@@ -88,6 +90,7 @@ class Ingestor:
         self._settings = pipeline_settings(
             config, rules if rules is not None else load_rules(config.rules_dir, config.owners)
         )
+        self._ticketing = ticketing_settings(config)
         self._executor = executor
         self._progress = progress or NoProgress()
         self._stop = stop or threading.Event()
@@ -263,6 +266,7 @@ class Ingestor:
             # quarantine only the row that fails, with the database's reason.
             for row in rows:
                 self._record_one(row)
+        self._thread([r.message_pk for r in results if r.quarantine_reason is None])
         log = log or get_logger()
         uids = uids if uids is not None else {}
         for result in results:
@@ -275,6 +279,29 @@ class Ingestor:
                     message_id=result.columns.get("message_id"),
                     reason=result.quarantine_reason,
                 )
+
+    def _thread(self, message_pks: list[int]) -> None:
+        """The thread stage, in one transaction per batch; a message it fails on is quarantined
+        ("thread: …") and the others are threaded one by one."""
+        if not message_pks:
+            return
+        try:
+            with self._db.transaction() as session:
+                thread_messages(session, message_pks, self._ticketing, utcnow())
+            return
+        except Exception:
+            get_logger().exception("thread_batch_failed", messages=len(message_pks))
+        for pk in message_pks:
+            try:
+                with self._db.transaction() as session:
+                    thread_messages(session, [pk], self._ticketing, utcnow())
+            except Exception as exc:
+                reason = f"thread: unexpected {type(exc).__name__}: {str(exc)[:200]}"
+                with self._db.transaction() as session:
+                    repo.apply_updates(
+                        session, [{"id": pk, "status": "quarantined", "reason": reason}]
+                    )
+                get_logger(message_pk=pk).warning("message_quarantined", reason=reason)
 
     def _record_one(self, row: dict[str, object]) -> None:
         try:
@@ -325,6 +352,18 @@ class Ingestor:
             self._record(chunk)
             results.extend(chunk)
         return results
+
+
+def ticketing_settings(config: Config) -> TicketingSettings:
+    return TicketingSettings(
+        policy=ThreadingPolicy(
+            number_prefix=config.tickets.number_prefix,
+            subject_window=config.tickets.subject_window,
+            reopen_after=config.tickets.reopen_after,
+        ),
+        timezone=config.timezone,
+        own_addresses=frozenset(mailbox.address.lower() for mailbox in config.mailboxes),
+    )
 
 
 def pipeline_settings(config: Config, rules: RuleSet) -> PipelineSettings:

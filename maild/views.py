@@ -21,7 +21,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def message_dict(message: Message, mailbox: str) -> dict[str, Any]:
+def message_dict(message: Message, mailbox: str, ticket: str | None = None) -> dict[str, Any]:
     return {
         "id": message.id,
         "mailbox": mailbox,
@@ -36,7 +36,7 @@ def message_dict(message: Message, mailbox: str) -> dict[str, Any]:
         "status": message.status,
         "reason": message.reason,
         "direction": message.direction,
-        "ticket": None,
+        "ticket": ticket,
         "category": message.category,
         "priority": message.priority,
         "owner": message.owner,
@@ -63,7 +63,7 @@ def message_dict(message: Message, mailbox: str) -> dict[str, Any]:
 def list_messages(database: Database, *, status: str | None = None) -> list[dict[str, Any]]:
     with database.session() as session:
         rows = session.execute(repo.messages_query(status=status))
-        return [message_dict(message, mailbox) for message, mailbox in rows]
+        return [message_dict(message, mailbox, ticket) for message, mailbox, ticket in rows]
 
 
 def status_rows(database: Database, config: Config) -> list[dict[str, Any]]:

@@ -122,7 +122,10 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(12), default="pending")
     reason: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
-    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # How the message was threaded onto its ticket ("in-reply-to", "subject", "new", …) and why.
+    thread_method: Mapped[str | None] = mapped_column(String(20))
+    thread_reasons: Mapped[list[Any] | None]
 
     message_id: Mapped[str | None] = mapped_column(String(998))
     message_id_synthesized: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -172,3 +175,74 @@ class Delivery(Base):
     # Whether `after_import` (flag or move) was applied on the server; a poll that failed after
     # its commit leaves it false, and the next poll applies it.
     after_import_done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class MessageReference(Base):
+    """A Message-ID named in a stored message's In-Reply-To or References, for threading a
+    message that arrives after a reply to it (out-of-order delivery)."""
+
+    __tablename__ = "message_references"
+    __table_args__ = (UniqueConstraint("stored_message_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stored_message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    ref: Mapped[str] = mapped_column(String(998), index=True)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (Index(None, "subject_key", "customer_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(12), index=True, default="new")
+    close_reason: Mapped[str | None] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    # The subject without reply prefixes and ticket numbers, case-folded: threading by subject.
+    subject_key: Mapped[str] = mapped_column(String(500), default="")
+    category: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[str | None] = mapped_column(String(10))
+    owner: Mapped[str | None] = mapped_column(String(400), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(400))
+    classification: Mapped[list[Any] | None]
+    customer_address: Mapped[str | None] = mapped_column(String(320), index=True)
+    customer_name: Mapped[str | None] = mapped_column(Text)
+    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    created_at: Mapped[datetime]
+    first_response_at: Mapped[datetime | None]
+    last_customer_at: Mapped[datetime | None]
+    last_agent_reply_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class TicketParticipant(Base):
+    """Everyone on a ticket's conversation: the customer and who was on its To/Cc."""
+
+    __tablename__ = "ticket_participants"
+    __table_args__ = (UniqueConstraint("ticket_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    address: Mapped[str] = mapped_column(String(320))
+
+
+class TicketEvent(Base):
+    """The audit trail: who changed what on a ticket, and when."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(400))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any] | None]
+
+
+class TicketSequence(Base):
+    """The last ticket number handed out per day (per prefix): numbers are never reused."""
+
+    __tablename__ = "ticket_sequences"
+
+    day: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

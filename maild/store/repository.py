@@ -13,7 +13,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from maild.sources.base import FetchedMessage
-from maild.store.models import Delivery, FolderState, Mailbox, Message, MessageBlob, utcnow
+from maild.store.models import (
+    Delivery,
+    FolderState,
+    Mailbox,
+    Message,
+    MessageBlob,
+    Ticket,
+    utcnow,
+)
 
 # Core tables for the bulk statements on the ingest path (the ORM layer adds per-row cost there).
 _MESSAGES = cast(Table, Message.__table__)
@@ -206,8 +214,12 @@ def apply_updates(session: Session, updates: Sequence[dict[str, Any]]) -> None:
         session.execute(statement, rows)
 
 
-def messages_query(*, status: str | None = None) -> Select[Message, str]:
-    query = select(Message, Mailbox.name).join(Mailbox, Mailbox.id == Message.mailbox_id)
+def messages_query(*, status: str | None = None) -> Select[Message, str, str | None]:
+    query = (
+        select(Message, Mailbox.name, Ticket.number)
+        .join(Mailbox, Mailbox.id == Message.mailbox_id)
+        .outerjoin(Ticket, Ticket.id == Message.ticket_id)
+    )
     if status is not None:
         query = query.where(Message.status == status)
     return query.order_by(Message.id)

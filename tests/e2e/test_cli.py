@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -74,7 +75,10 @@ def test_messages_list_json_has_the_documented_fields(demo_dir: Path) -> None:
             "ticket",
         } <= row.keys()
         assert row["status"] in {"ok", "quarantined"}
-        assert row["direction"] == "in" and row["ticket"] is None
+        assert row["direction"] == "in"
+        # Every processed message is on a ticket; a quarantined one is not.
+        assert (row["ticket"] is None) == (row["status"] == "quarantined")
+        assert row["ticket"] is None or re.fullmatch(r"CS\d{8}-\d{4}", row["ticket"])
         assert (row["reason"] is None) == (row["status"] == "ok")
     subjects = " ".join(row["subject"] or "" for row in rows)
     assert any("\u4e00" <= ch <= "\u9fff" for ch in subjects), "Chinese subjects decode readably"
@@ -120,3 +124,19 @@ def test_init_writes_an_editable_setup_that_checks(tmp_path: Path) -> None:
     check = maild("--config", str(tmp_path / "site" / "maild.toml"), "check", cwd=tmp_path)
     assert check.returncode == 0, check.stderr
     assert "ok (1 mailbox(es)" in check.stdout
+
+
+def test_tickets_list_and_show(demo_dir: Path) -> None:
+    """The demo's conversations are tickets; `tickets show` tells how each message joined."""
+    config = str(demo_dir / "maild.toml")
+    listed = maild("--config", config, "tickets", "list", "--json", cwd=demo_dir)
+    assert listed.returncode == 0, listed.stderr
+    tickets = json.loads(listed.stdout)
+    assert len(tickets) == 20
+    conversation = next(t for t in tickets if t["message_count"] == 2)
+    shown = maild("--config", config, "tickets", "show", conversation["number"], cwd=demo_dir)
+    assert shown.returncode == 0, shown.stderr
+    assert conversation["number"] in shown.stdout
+    assert "(new)" in shown.stdout and "created" in shown.stdout
+    missing = maild("--config", config, "tickets", "show", "CS20000101-0001", cwd=demo_dir)
+    assert missing.returncode == 1 and "no ticket CS20000101-0001" in missing.stderr

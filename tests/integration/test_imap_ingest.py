@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from maild import resources
 from maild.config import MailboxConfig, load_config
 from maild.ingest import Ingestor, pipeline_settings
 from maild.pipeline import run_pipeline
@@ -396,3 +397,34 @@ def test_status_shows_server_and_stored_counts(imap_env: DovecotServer, tmp_path
     assert row["mailbox"] == "support" and row["folder"] == "INBOX"
     assert row["server_count"] == 5 and row["stored_count"] == 5
     assert row["last_outcome"] == "ok" and row["last_poll_at"]
+
+
+def test_sample_conversations_become_exactly_that_many_tickets(
+    imap_env: DovecotServer, tmp_path: Path
+) -> None:
+    """The bundled sample mailbox through Dovecot: 29 usable messages in 20 conversations
+    (its README lists which message answers which) make exactly 20 tickets."""
+    sample = sorted((resources.packaged("sample-mailbox") / "new").glob("*.eml"))
+    imap_env.append_many(path.read_bytes() for path in sample)
+    config = write_config(tmp_path, imap_env)
+    assert run_maild(config, imap_env, "poll", "--once").returncode == 0
+    result = run_maild(config, imap_env, "tickets", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    tickets = json.loads(result.stdout)
+    assert len(tickets) == 20
+    assert sum(ticket["message_count"] for ticket in tickets) == 29
+    for ticket in tickets:
+        assert {
+            "number",
+            "status",
+            "subject",
+            "category",
+            "priority",
+            "owner",
+            "assignee",
+            "customer",
+            "created_at",
+            "last_customer_at",
+            "message_count",
+            "escalation_tier",
+        } <= ticket.keys()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+${"\nimport maild.store.models" if "maild.store.models" in (upgrades or "") else ""}
 
 ${imports if imports else ""}
 

@@ -338,6 +338,14 @@ class Ingestor:
                 break
             self._record(_result_of(self._submit(work)))
             total += len(work)
+        # Processed but not threaded: a crash between the two commits.
+        while not self._stop.is_set():
+            with self._db.session() as session:
+                unthreaded = repo.unthreaded_message_ids(session, limit=500)
+            if not unthreaded:
+                break
+            self._thread(unthreaded)
+            total += len(unthreaded)
         if total:
             get_logger().info("pending_processed", count=total)
         return total

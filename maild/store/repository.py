@@ -194,6 +194,22 @@ def pending_message_ids(session: Session, limit: int = 1000) -> list[int]:
     )
 
 
+def unthreaded_message_ids(session: Session, limit: int = 1000) -> list[int]:
+    """Processed incoming messages that are on no ticket yet, oldest first."""
+    return list(
+        session.scalars(
+            select(Message.id)
+            .where(
+                Message.status == "ok",
+                Message.direction == "in",
+                Message.ticket_id.is_(None),
+            )
+            .order_by(Message.internaldate, Message.id)
+            .limit(limit)
+        )
+    )
+
+
 def apply_updates(session: Session, updates: Sequence[dict[str, Any]]) -> None:
     """Bulk UPDATE by primary key; each dict has "id" and the columns to set.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from maild.config import Config, config_from_mapping
 from maild.ingest import Ingestor
@@ -146,3 +146,16 @@ def test_messages_list_names_each_message_ticket(database: Database) -> None:
     (row,) = list_messages(database)
     (ticket,) = list_tickets(database)
     assert row["ticket"] == ticket["number"]
+
+
+def test_messages_processed_but_not_threaded_are_threaded_next_poll(database: Database) -> None:
+    """A crash between recording a batch and threading it leaves work the next poll finishes."""
+    inbox = MemoryInbox()
+    inbox.add(mail("<a@x>", "Sync stuck"))
+    poll(database, {"support": inbox})
+    with database.transaction() as session:
+        session.execute(update(Message).values(ticket_id=None, thread_method=None))
+    assert threads(database) == {"<a@x>": (None, None)}
+    poll(database, {"support": inbox})
+    (ticket,) = list_tickets(database)
+    assert threads(database) == {"<a@x>": (ticket["number"], "subject")}

@@ -43,18 +43,16 @@ def thread_messages(
     session: Session, message_pks: Sequence[int], settings: TicketingSettings, now: datetime
 ) -> None:
     """Thread every processed, not yet threaded message among `message_pks`, oldest first."""
-    messages = session.scalars(
+    # Selected by primary key only, the rest checked here: a planner must never be tempted to
+    # walk every ticket-less (e.g. quarantined) message of the mailbox.
+    batch = session.scalars(
         select(Message)
-        .where(
-            Message.id.in_(list(message_pks)),
-            Message.status == "ok",
-            Message.ticket_id.is_(None),
-            Message.direction == "in",
-        )
+        .where(Message.id.in_(list(message_pks)))
         .order_by(Message.internaldate, Message.id)
     ).all()
-    for message in messages:
-        thread_message(session, message, settings, now)
+    for message in batch:
+        if message.status == "ok" and message.ticket_id is None and message.direction == "in":
+            thread_message(session, message, settings, now)
 
 
 def thread_message(

@@ -56,3 +56,18 @@ def test_ingest_bench_runs(tmp_path: Path) -> None:
     assert "(a) bare imapclient fetch" in out
     assert "(c) maild poll --once into fresh SQLite" in out
     assert "maild / (b) =" in out and "peak RSS" in out
+
+
+def test_threading_bench_runs(tmp_path: Path) -> None:
+    """bench/threading_cost.py fills, threads and prints the growth summary at tiny sizes."""
+    out = run_bench(
+        "threading_cost.py",
+        "--sizes",
+        "20,40",
+        "--messages",
+        "5",
+        "--breakdown",
+        "5",
+        cwd=tmp_path,
+    )
+    assert "threading:" in out and "StoreLookups query plans" in out

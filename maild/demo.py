@@ -58,15 +58,18 @@ def run_demo(directory: Path | None, *, fresh: bool, out: Console, json_logs: bo
     out.print(views.messages_table(rows, "maild demo: the bundled sample mailbox", out.width))
     new = sum(outcome.stored for outcome in outcomes)
     quarantined = sum(1 for row in rows if row["status"] == "quarantined")
+    tickets = len({row["ticket"] for row in rows if row["ticket"]})
     out.print(
         f"\n{new} new message(s) stored this run; {len(rows)} in the database, "
-        f"{len(rows) - quarantined} ok, {quarantined} quarantined (see the reason column).",
+        f"{len(rows) - quarantined} ok, {quarantined} quarantined (see the reason column), "
+        f"on {tickets} ticket(s).",
         markup=False,
     )
     out.print(
         f"Sample mailbox: {sample}\nDatabase:       {database.display_url()}\n"
         f"Config:         {config_path}\n"
         f"Try:            maild --config {config_path} messages list --json\n"
+        f"                maild --config {config_path} tickets list\n"
         f"                maild --config {config_path} status",
         markup=False,
     )

@@ -46,6 +46,7 @@ def test_demo_ingests_the_sample_mailbox_and_says_where_its_files_are(tmp_path: 
     assert result.returncode == 0, result.stderr
     assert "maild demo" in result.stdout
     assert f"{sample_count()} new message(s) stored this run" in result.stdout
+    assert "on 20 ticket(s)" in result.stdout
     assert str(tmp_path / "demo" / "maild.toml") in result.stdout
     assert (tmp_path / "demo" / "maild.db").is_file()
     again = maild("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)

@@ -3,10 +3,13 @@
 Order of events per batch, which is what makes a crash harmless:
 1. fetch the batch (a background thread fetches the next one meanwhile);
 2. store raw bytes + messages + deliveries + the folder's new high-water mark, and commit;
-3. run the pipeline on the new messages in worker processes and record the results;
-4. only after every batch of the folder is committed, apply `after_import` (flag or move).
-A crash before 2 refetches the batch; after 2, the messages are stored as "pending" and the next
-poll finishes them. Unique constraints make a repeated or overlapping store a no-op.
+3. run the pipeline (parse, classify) on the new messages in worker processes, record the
+   results, then thread them onto tickets in this process, in arrival order;
+4. after every batch of the folder is committed, apply `after_import` (flag or move), which
+   the database remembers per delivery.
+A crash before 2 refetches the batch; after 2, the messages are stored as "pending" (or processed
+but on no ticket) and the next poll finishes them. Unique constraints make a repeated or
+overlapping store a no-op.
 """
 
 from __future__ import annotations

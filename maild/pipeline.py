@@ -2,8 +2,9 @@
 
 The stages are pure (bytes and plain settings in, frozen dataclasses out), so they run in worker
 processes off the I/O path. A failure in any stage is not an error of the batch: the message
-stays stored and is marked quarantined with the stage and the reason. Threading and drafting
-(later issues) need the database and run after these, in the main process.
+stays stored and is marked quarantined with the stage and the reason. Threading
+(`maild.ticketing`) needs the database and runs after these, in the main process; drafting will
+too.
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from maild.log import get_logger
@@ -19,6 +20,7 @@ from maild.store.tickets import (
     StoreLookups,
     add_participants,
     add_references,
+    insert_ticket,
     next_number,
     record_event,
 )
@@ -29,6 +31,8 @@ from maild.threader import (
     decide_thread,
     normalised_subject,
 )
+
+_MESSAGES = cast(Table, Message.__table__)
 
 
 @dataclass(frozen=True)
@@ -57,28 +61,35 @@ def thread_messages(
 
 def thread_message(
     session: Session, message: Message, settings: TicketingSettings, now: datetime
-) -> Ticket:
+) -> str:
+    """Put one message on a ticket; returns the ticket's number."""
     lookups = StoreLookups(session, exclude_message=message.id)
     decision = _same_message_elsewhere(message, lookups) or decide_thread(
         _facts(message), lookups, settings.policy, now
     )
     if decision.ticket is None:
-        ticket = _create(session, message, decision, settings)
+        ticket_id, number = _create(session, message, decision, settings)
     else:
         ticket = session.scalars(select(Ticket).where(Ticket.number == decision.ticket)).one()
         _attach(session, ticket, message, decision)
-    add_participants(session, ticket, _people(message, settings))
-    message.ticket_id = ticket.id
-    message.thread_method = decision.method
-    message.thread_reasons = list(decision.reasons)
+        ticket_id, number = ticket.id, ticket.number
+    add_participants(session, ticket_id, _people(message, settings))
+    session.execute(
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id == message.id)
+        .values(
+            ticket_id=ticket_id,
+            thread_method=decision.method,
+            thread_reasons=list(decision.reasons),
+        )
+    )
     add_references(
         session, message.id, [r for r in (message.in_reply_to, *(message.references or ())) if r]
     )
-    session.flush()
-    get_logger(ticket=ticket.number, message_pk=message.id, message_id=message.message_id).info(
+    get_logger(ticket=number, message_pk=message.id, message_id=message.message_id).info(
         "message_threaded", method=decision.method
     )
-    return ticket
+    return number
 
 
 def _facts(message: Message) -> ThreadingFacts:
@@ -121,43 +132,46 @@ def _people(message: Message, settings: TicketingSettings) -> list[str]:
 
 def _create(
     session: Session, message: Message, decision: ThreadDecision, settings: TicketingSettings
-) -> Ticket:
+) -> tuple[int, str]:
     day = message.internaldate.astimezone(settings.timezone).strftime("%Y%m%d")
-    linked = (
-        session.scalars(select(Ticket).where(Ticket.number == decision.linked_to)).first()
+    linked_id = (
+        session.execute(select(Ticket.id).where(Ticket.number == decision.linked_to)).scalar()
         if decision.linked_to
         else None
     )
-    ticket = Ticket(
-        number=next_number(session, settings.policy.number_prefix, day),
-        status="new",
-        subject=message.subject or "",
-        subject_key=normalised_subject(message.subject or "", settings.policy.number_prefix)[:500],
-        category=message.category,
-        priority=message.priority,
-        owner=message.owner,
-        classification=message.classification,
-        customer_address=message.from_address,
-        customer_name=message.from_name,
-        linked_to_id=linked.id if linked else None,
-        created_at=message.internaldate,
-        last_customer_at=message.internaldate,
+    prefix = settings.policy.number_prefix
+    number = next_number(session, prefix, day)
+    ticket_id = insert_ticket(
+        session,
+        {
+            "number": number,
+            "status": "new",
+            "subject": message.subject or "",
+            "subject_key": normalised_subject(message.subject or "", prefix)[:500],
+            "category": message.category,
+            "priority": message.priority,
+            "owner": message.owner,
+            "classification": message.classification,
+            "customer_address": message.from_address,
+            "customer_name": message.from_name,
+            "linked_to_id": linked_id,
+            "created_at": message.internaldate,
+            "last_customer_at": message.internaldate,
+        },
     )
-    session.add(ticket)
-    session.flush()
     record_event(
         session,
-        ticket,
+        ticket_id,
         message.internaldate,
         "created",
         message=message.id,
         method=decision.method,
         linked_to=decision.linked_to,
-        category=ticket.category,
-        priority=ticket.priority,
-        owner=ticket.owner,
+        category=message.category,
+        priority=message.priority,
+        owner=message.owner,
     )
-    return ticket
+    return ticket_id, number
 
 
 def _attach(session: Session, ticket: Ticket, message: Message, decision: ThreadDecision) -> None:
@@ -165,7 +179,7 @@ def _attach(session: Session, ticket: Ticket, message: Message, decision: Thread
     if ticket.last_customer_at is None or at > ticket.last_customer_at:
         ticket.last_customer_at = at
     if ticket.status in ("waiting", "resolved", "closed"):
-        record_event(session, ticket, at, "reopened", message=message.id, was=ticket.status)
+        record_event(session, ticket.id, at, "reopened", message=message.id, was=ticket.status)
         ticket.status = "open"
         ticket.close_reason = None
         ticket.closed_at = None
@@ -176,7 +190,7 @@ def _attach(session: Session, ticket: Ticket, message: Message, decision: Thread
     ):
         record_event(
             session,
-            ticket,
+            ticket.id,
             at,
             "priority_raised",
             message=message.id,
@@ -184,4 +198,6 @@ def _attach(session: Session, ticket: Ticket, message: Message, decision: Thread
             now=message.priority,
         )
         ticket.priority = message.priority
-    record_event(session, ticket, at, "message_added", message=message.id, method=decision.method)
+    record_event(
+        session, ticket.id, at, "message_added", message=message.id, method=decision.method
+    )

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, func, select, update
@@ -27,15 +28,19 @@ from maild.store.models import (
 _MESSAGES = cast(Table, Message.__table__)
 
 
+@lru_cache(maxsize=64)
+def _insert_ignoring(dialect: str, table: Table) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()
+
+
 def insert_ignoring_duplicates(
     session: Session, model: Any, rows: Sequence[dict[str, Any]]
 ) -> None:
     """INSERT … ON CONFLICT DO NOTHING: how two overlapping pollers avoid storing twice."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(model.__table__).on_conflict_do_nothing(), list(rows))
+    session.execute(_insert_ignoring(session.get_bind().dialect.name, model.__table__), list(rows))
 
 
 def ensure_mailbox(session: Session, name: str, address: str) -> int:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from maild.store.models import (
@@ -28,19 +28,73 @@ ACTOR = "maild"
 _OPEN_STATUSES = ("new", "open", "waiting", "resolved")
 
 
+# Built once: constructing a statement costs more than SQLite takes to run it.
+_PARTICIPANTS = select(TicketParticipant.address).where(
+    TicketParticipant.ticket_id == bindparam("ticket_id")
+)
+_BY_MESSAGE_ID = (
+    select(Ticket)
+    .where(
+        Ticket.id.in_(
+            select(Message.ticket_id).where(
+                Message.message_id == bindparam("message_id"),
+                Message.ticket_id.is_not(None),
+                Message.id != bindparam("exclude"),
+            )
+        )
+    )
+    .order_by(Ticket.id.desc())
+    .limit(1)
+)
+_REFERENCED_BY = (
+    select(Ticket)
+    .where(
+        Ticket.id.in_(
+            select(Message.ticket_id)
+            .join(MessageReference, MessageReference.stored_message_id == Message.id)
+            .where(MessageReference.ref == bindparam("ref"), Message.ticket_id.is_not(None))
+        )
+    )
+    .order_by(Ticket.id.desc())
+    .limit(1)
+)
+_BY_NUMBER = select(Ticket).where(Ticket.number == bindparam("number"))
+_BY_SUBJECT = (
+    select(Ticket)
+    .where(
+        Ticket.subject_key == bindparam("key"),
+        Ticket.customer_address == bindparam("customer"),
+        Ticket.status.in_(_OPEN_STATUSES),
+        Ticket.last_customer_at >= bindparam("since"),
+    )
+    .order_by(Ticket.last_customer_at.desc())
+    .limit(1)
+)
+_SEQUENCES = cast(Table, TicketSequence.__table__)
+_NEXT_IN_SEQUENCE = (
+    update(_SEQUENCES)
+    .where(_SEQUENCES.c.day == bindparam("key"))
+    .values(last=_SEQUENCES.c.last + 1)
+    .returning(_SEQUENCES.c.last)
+)
+
+
+_TICKETS = cast(Table, Ticket.__table__)
+_INSERT_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
+_INSERT_EVENT = insert(cast(Table, TicketEvent.__table__))
+
+
 class StoreLookups:
     """The threader's `TicketLookups`, answered from the database in the caller's session."""
 
     def __init__(self, session: Session, exclude_message: int | None = None) -> None:
         self._session = session
-        self._exclude = exclude_message
+        self._exclude = exclude_message if exclude_message is not None else -1
 
     def _ref(self, ticket: Ticket | None) -> TicketRef | None:
         if ticket is None:
             return None
-        participants = self._session.scalars(
-            select(TicketParticipant.address).where(TicketParticipant.ticket_id == ticket.id)
-        )
+        participants = self._session.scalars(_PARTICIPANTS, {"ticket_id": ticket.id})
         return TicketRef(
             number=ticket.number,
             status=ticket.status,
@@ -49,78 +103,62 @@ class StoreLookups:
             customer=ticket.customer_address or "",
         )
 
-    def _ticket_of_messages(self, query: Any) -> Ticket | None:
-        return self._session.scalars(
-            select(Ticket).where(Ticket.id.in_(query)).order_by(Ticket.id.desc()).limit(1)
-        ).first()
+    def _first(self, statement: Any, params: dict[str, Any]) -> TicketRef | None:
+        return self._ref(self._session.scalars(statement, params).first())
 
     def by_message_ids(self, message_ids: Sequence[str]) -> TicketRef | None:
         for message_id in message_ids:
-            query = select(Message.ticket_id).where(
-                Message.message_id == message_id, Message.ticket_id.is_not(None)
+            found = self._first(
+                _BY_MESSAGE_ID, {"message_id": message_id, "exclude": self._exclude}
             )
-            if self._exclude is not None:
-                query = query.where(Message.id != self._exclude)
-            ticket = self._ticket_of_messages(query)
-            if ticket is not None:
-                return self._ref(ticket)
+            if found is not None:
+                return found
         return None
 
     def referenced_by(self, message_id: str) -> TicketRef | None:
-        query = (
-            select(Message.ticket_id)
-            .join(MessageReference, MessageReference.stored_message_id == Message.id)
-            .where(MessageReference.ref == message_id, Message.ticket_id.is_not(None))
-        )
-        return self._ref(self._ticket_of_messages(query))
+        return self._first(_REFERENCED_BY, {"ref": message_id})
 
     def by_number(self, number: str) -> TicketRef | None:
-        return self._ref(
-            self._session.scalars(select(Ticket).where(Ticket.number == number)).first()
-        )
+        return self._first(_BY_NUMBER, {"number": number})
 
     def by_subject(
         self, normalised_subject: str, customer: str, since: datetime
     ) -> TicketRef | None:
-        ticket = self._session.scalars(
-            select(Ticket)
-            .where(
-                Ticket.subject_key == normalised_subject,
-                Ticket.customer_address == customer,
-                Ticket.status.in_(_OPEN_STATUSES),
-                Ticket.last_customer_at >= since,
-            )
-            .order_by(Ticket.last_customer_at.desc())
-            .limit(1)
-        ).first()
-        return self._ref(ticket)
+        return self._first(
+            _BY_SUBJECT, {"key": normalised_subject, "customer": customer, "since": since}
+        )
 
 
 def next_number(session: Session, prefix: str, day: str) -> str:
     """`<prefix><YYYYMMDD>-<NNNN>`: per-day sequence in one row, updated under the row's lock
     (PostgreSQL) or the database's write lock (SQLite), so concurrent pollers never collide."""
     key = f"{prefix}{day}"
-    insert_ignoring_duplicates(session, TicketSequence, [{"day": key, "last": 0}])
-    last = session.execute(
-        update(TicketSequence)
-        .where(TicketSequence.day == key)
-        .values(last=TicketSequence.last + 1)
-        .returning(TicketSequence.last)
-    ).scalar_one()
+    last = session.execute(_NEXT_IN_SEQUENCE, {"key": key}).scalar_one_or_none()
+    if last is None:  # the day's first ticket: create its row (a racing poller may win that)
+        insert_ignoring_duplicates(session, TicketSequence, [{"day": key, "last": 0}])
+        last = session.execute(_NEXT_IN_SEQUENCE, {"key": key}).scalar_one()
     return f"{key}-{last:04d}"
 
 
+def insert_ticket(session: Session, values: dict[str, Any]) -> int:
+    """A new ticket row; plain Core, as the ingest path creates thousands in a first sync."""
+    return int(session.execute(_INSERT_TICKET, values).scalar_one())
+
+
 def record_event(
-    session: Session, ticket: Ticket, at: datetime, action: str, **detail: Any
+    session: Session, ticket_id: int, at: datetime, action: str, **detail: Any
 ) -> None:
-    session.add(TicketEvent(ticket_id=ticket.id, at=at, actor=ACTOR, action=action, detail=detail))
+    session.execute(
+        _INSERT_EVENT,
+        {"ticket_id": ticket_id, "at": at, "actor": ACTOR, "action": action, "detail": detail},
+    )
 
 
-def add_participants(session: Session, ticket: Ticket, addresses: Sequence[str]) -> None:
+def add_participants(session: Session, ticket_id: int, addresses: Sequence[str]) -> None:
     insert_ignoring_duplicates(
         session,
         TicketParticipant,
-        [{"ticket_id": ticket.id, "address": a.lower()} for a in dict.fromkeys(addresses) if a],
+        [{"ticket_id": ticket_id, "address": a.lower()} for a in dict.fromkeys(addresses) if a],
     )
 
 

@@ -207,7 +207,7 @@ class Ticket(Base):
     classification: Mapped[list[Any] | None]
     customer_address: Mapped[str | None] = mapped_column(String(320), index=True)
     customer_name: Mapped[str | None] = mapped_column(Text)
-    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     created_at: Mapped[datetime]
     first_response_at: Mapped[datetime | None]
     last_customer_at: Mapped[datetime | None]

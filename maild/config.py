@@ -92,6 +92,11 @@ class MailboxConfig:
     imap: ImapSettings | None = None
     maildir: MaildirSettings | None = None
 
+    @property
+    def folders(self) -> tuple[str, ...]:
+        """The folders maild reads: the configured IMAP folders, or a Maildir's inbox."""
+        return self.imap.folders if self.imap is not None else ("INBOX",)
+
 
 @dataclass(frozen=True)
 class Config:

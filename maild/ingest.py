@@ -139,9 +139,8 @@ class Ingestor:
         return MailboxOutcome(mailbox.name, (), error=error)
 
     def _record_failure(self, mailbox_id: int, mailbox: MailboxConfig, error: str) -> None:
-        folders = mailbox.imap.folders if mailbox.imap is not None else ("INBOX",)
         with self._db.transaction() as session:
-            for folder in folders:
+            for folder in mailbox.folders:
                 state = repo.folder_state(session, mailbox_id, folder)
                 state.last_poll_at = utcnow()
                 state.last_outcome = "failed"

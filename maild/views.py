@@ -74,9 +74,8 @@ def status_rows(database: Database, config: Config) -> list[dict[str, Any]]:
         counts = repo.stored_counts(session)
     rows = []
     for mailbox in config.mailboxes:
-        folders = mailbox.imap.folders if mailbox.imap is not None else ("INBOX",)
         mailbox_id = mailboxes.get(mailbox.name)
-        for folder in folders:
+        for folder in mailbox.folders:
             state = states.get((mailbox_id, folder)) if mailbox_id is not None else None
             rows.append(
                 {

@@ -126,10 +126,8 @@ def store_batch(
     created: list[tuple[int, str]] = []
     if candidates:
         dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        table = _MESSAGES
-        statement = (
-            insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.content_hash)
+        statement = _insert_ignoring(dialect, _MESSAGES).returning(
+            _MESSAGES.c.id, _MESSAGES.c.content_hash
         )
         created = [
             (row[0], row[1]) for row in session.execute(statement, list(candidates.values()))

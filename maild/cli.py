@@ -19,7 +19,7 @@ from rich.console import Console
 from maild import resources, views
 from maild.cli_context import EXIT_POLL_FAILED, Context, fail, open_db
 from maild.cli_rules import classify, rules
-from maild.cli_tickets import tickets
+from maild.cli_tickets import customers, tickets
 from maild.config import Config, load_config
 from maild.daemon import Daemon
 from maild.ingest import Ingestor
@@ -280,3 +280,4 @@ def demo(obj: Context, directory: Path | None, fresh: bool) -> None:
 main.add_command(classify)
 main.add_command(rules)
 main.add_command(tickets)
+main.add_command(customers)

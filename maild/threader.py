@@ -13,6 +13,10 @@ Owns one decision per message, tried in this order, the first that finds a ticke
    `_subject_gate` (a meaningful subject; a reply, or a fresh mail to a still-active ticket).
 5. ``new``: nothing matched.
 
+Mail we sent ourselves (a Bcc or Sent-folder copy, from a support address) is judged by
+`decide_outgoing_thread`: the same ids and ticket numbers, without the participant gate (we may
+write to anyone) and never by subject (the subject guard is about a customer's address).
+
 Safety: a ticket number attaches only a sender who is already a participant of that ticket
 (its customer, or someone on an earlier To/Cc); anyone else gets a new ticket linked to it, so
 a stranger cannot join a conversation by typing its number. A ticket found by any method that
@@ -41,6 +45,7 @@ __all__ = [
     "ThreadingPolicy",
     "TicketLookups",
     "TicketRef",
+    "decide_outgoing_thread",
     "decide_thread",
     "find_ticket_numbers",
     "normalised_subject",
@@ -80,6 +85,8 @@ class TicketRef:
     closed_at: datetime | None
     participants: frozenset[str]  # lower-case addresses: the customer and earlier To/Cc
     customer: str  # lower-case address
+    # The number looked up, when that ticket was merged into this one (`tickets merge`).
+    merged_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,31 @@ def decide_thread(
     return ThreadDecision(ticket=None, method="new", linked_to=None, reasons=tuple(reasons))
 
 
+def decide_outgoing_thread(
+    facts: ThreadingFacts, lookups: TicketLookups, policy: ThreadingPolicy, now: datetime
+) -> ThreadDecision:
+    """The ticket a message we sent belongs to: found by ids or a ticket number, else new.
+
+    Our own mail never reopens nor links a ticket: it joins the one it names, whatever its state.
+    """
+    del now  # the same signature as decide_thread; our mail joins whatever it names
+    reasons = ["sent from a support address: our own mail"]
+    found = _find_by_ids(facts, lookups, reasons) or _find_referenced(facts, lookups, reasons)
+    if found is None:
+        for number in find_ticket_numbers(facts.subject, policy.number_prefix)[:_MAX_NUMBERS]:
+            ref = lookups.by_number(number)
+            if ref is not None:
+                reasons.append(f"the subject names ticket {ref.number}")
+                found = ref, "ticket-number"
+                break
+    if found is None:
+        reasons.append("no earlier message or ticket number matched: a new ticket")
+        return ThreadDecision(ticket=None, method="new", linked_to=None, reasons=tuple(reasons))
+    return ThreadDecision(
+        ticket=found[0].number, method=found[1], linked_to=None, reasons=tuple(reasons)
+    )
+
+
 def _by_ids(
     facts: ThreadingFacts,
     lookups: TicketLookups,
@@ -193,6 +225,29 @@ def _by_ids(
     at: datetime,
     reasons: list[str],
 ) -> ThreadDecision | None:
+    return _attach_found(_find_by_ids(facts, lookups, reasons), policy, at, reasons)
+
+
+def _by_referenced(
+    facts: ThreadingFacts,
+    lookups: TicketLookups,
+    policy: ThreadingPolicy,
+    at: datetime,
+    reasons: list[str],
+) -> ThreadDecision | None:
+    return _attach_found(_find_referenced(facts, lookups, reasons), policy, at, reasons)
+
+
+def _attach_found(
+    found: tuple[TicketRef, str] | None, policy: ThreadingPolicy, at: datetime, reasons: list[str]
+) -> ThreadDecision | None:
+    return _attach_or_link(found[0], found[1], policy, at, reasons) if found else None
+
+
+def _find_by_ids(
+    facts: ThreadingFacts, lookups: TicketLookups, reasons: list[str]
+) -> tuple[TicketRef, str] | None:
+    """The ticket of the latest stored message that In-Reply-To or References names."""
     own = facts.message_id.strip()
     in_reply_to = (facts.in_reply_to or "").strip()
     references = [r.strip() for r in reversed(facts.references)]
@@ -206,19 +261,16 @@ def _by_ids(
             continue
         header = "In-Reply-To" if message_id == in_reply_to else "References"
         reasons.append(f"{header} {message_id} is a message of {ref.number}")
-        return _attach_or_link(ref, header.lower(), policy, at, reasons)
+        return ref, header.lower()
     if candidates:
         reasons.append(f"In-Reply-To/References name no stored message ({len(candidates)} ids)")
     return None
 
 
-def _by_referenced(
-    facts: ThreadingFacts,
-    lookups: TicketLookups,
-    policy: ThreadingPolicy,
-    at: datetime,
-    reasons: list[str],
-) -> ThreadDecision | None:
+def _find_referenced(
+    facts: ThreadingFacts, lookups: TicketLookups, reasons: list[str]
+) -> tuple[TicketRef, str] | None:
+    """The ticket of a stored message that names this one (it arrived out of order)."""
     own = facts.message_id.strip()
     ref = lookups.referenced_by(own) if own else None
     if ref is None:
@@ -226,7 +278,7 @@ def _by_referenced(
     reasons.append(
         f"{own} is named by an earlier-stored message of {ref.number} (arrived out of order)"
     )
-    return _attach_or_link(ref, "referenced-by", policy, at, reasons)
+    return ref, "referenced-by"
 
 
 def _by_number(
@@ -247,7 +299,8 @@ def _by_number(
         if ref is None:
             reasons.append(f"{places[number]} names {number}, which is not a ticket")
             continue
-        reasons.append(f"{places[number]} names ticket {ref.number}")
+        merged = f" (merged into {ref.number})" if ref.merged_from else ""
+        reasons.append(f"{places[number]} names ticket {ref.merged_from or ref.number}{merged}")
         if not _is_participant(facts.sender, ref):
             reasons.append(
                 f"sender {facts.sender or '(none)'} is not a participant of {ref.number}: "

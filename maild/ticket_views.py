@@ -7,18 +7,21 @@ from datetime import datetime
 from typing import Any
 
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from maild.store.db import Database
 from maild.store.models import Mailbox, Message, Ticket, TicketEvent, TicketParticipant
+from maild.ticket_actions import TicketActionError, find_ticket
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _ticket_dict(ticket: Ticket, message_count: int, linked_to: str | None) -> dict[str, Any]:
+def _ticket_dict(
+    ticket: Ticket, message_count: int, linked_to: str | None, merged_into: str | None = None
+) -> dict[str, Any]:
     return {
         "number": ticket.number,
         "status": ticket.status,
@@ -26,6 +29,8 @@ def _ticket_dict(ticket: Ticket, message_count: int, linked_to: str | None) -> d
         "subject": ticket.subject,
         "category": ticket.category,
         "priority": ticket.priority,
+        "rule_category": ticket.rule_category,
+        "rule_priority": ticket.rule_priority,
         "owner": ticket.owner,
         "assignee": ticket.assignee,
         "customer": ticket.customer_address,
@@ -36,6 +41,7 @@ def _ticket_dict(ticket: Ticket, message_count: int, linked_to: str | None) -> d
         "last_agent_reply_at": _iso(ticket.last_agent_reply_at),
         "closed_at": _iso(ticket.closed_at),
         "linked_to": linked_to,
+        "merged_into": merged_into,
         "message_count": message_count,
         "escalation_tier": None,
         "classification": ticket.classification or [],
@@ -43,42 +49,72 @@ def _ticket_dict(ticket: Ticket, message_count: int, linked_to: str | None) -> d
 
 
 def list_tickets(
-    database: Database, *, status: str | None = None, owner: str | None = None
+    database: Database,
+    *,
+    status: str | None = None,
+    owner: str | None = None,
+    customer: str | None = None,
+    participant: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Tickets oldest first, filtered by status, owner (substring), customer address, or an
+    address that took part without being the customer."""
     linked = aliased(Ticket)
+    merged = aliased(Ticket)
     counts = (
         select(Message.ticket_id, func.count(Message.id).label("n"))
         .group_by(Message.ticket_id)
         .subquery()
     )
     query = (
-        select(Ticket, func.coalesce(counts.c.n, 0), linked.number)
+        select(Ticket, func.coalesce(counts.c.n, 0), linked.number, merged.number)
         .outerjoin(counts, counts.c.ticket_id == Ticket.id)
         .outerjoin(linked, linked.id == Ticket.linked_to_id)
+        .outerjoin(merged, merged.id == Ticket.merged_into_id)
         .order_by(Ticket.id)
     )
+    if customer is not None:
+        query = query.where(Ticket.customer_address == customer.strip().lower())
+    if participant is not None:
+        query = query.where(
+            Ticket.id.in_(
+                select(TicketParticipant.ticket_id).where(
+                    TicketParticipant.address == participant.strip().lower()
+                )
+            ),
+            or_(
+                Ticket.customer_address.is_(None),
+                Ticket.customer_address != participant.strip().lower(),
+            ),
+        )
     if status is not None:
         query = query.where(Ticket.status == status)
     if owner is not None:
         query = query.where(func.lower(Ticket.owner).contains(owner.lower()))
     with database.session() as session:
-        return [_ticket_dict(t, n, link) for t, n, link in session.execute(query)]
+        return [_ticket_dict(t, n, link, into) for t, n, link, into in session.execute(query)]
 
 
 def show_ticket(database: Database, number: str) -> dict[str, Any] | None:
     """One ticket with its participants, messages (oldest first) and audit trail."""
     with database.session() as session:
-        ticket = session.scalars(select(Ticket).where(Ticket.number == number)).first()
-        if ticket is None:
+        try:
+            ticket = find_ticket(session, number)
+        except TicketActionError:
             return None
         linked = session.get(Ticket, ticket.linked_to_id) if ticket.linked_to_id else None
+        merged = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
         messages = session.execute(
             select(Message, Mailbox.name)
             .join(Mailbox, Mailbox.id == Message.mailbox_id)
             .where(Message.ticket_id == ticket.id)
             .order_by(Message.internaldate, Message.id)
         ).all()
-        result = _ticket_dict(ticket, len(messages), linked.number if linked else None)
+        result = _ticket_dict(
+            ticket,
+            len(messages),
+            linked.number if linked else None,
+            merged.number if merged else None,
+        )
         result["participants"] = list(
             session.scalars(
                 select(TicketParticipant.address)
@@ -90,6 +126,7 @@ def show_ticket(database: Database, number: str) -> dict[str, Any] | None:
         result["messages"] = [
             {
                 "id": m.id,
+                "message_id": m.message_id,
                 "mailbox": mailbox,
                 "from": m.from_address,
                 "subject": m.subject,
@@ -101,7 +138,7 @@ def show_ticket(database: Database, number: str) -> dict[str, Any] | None:
             }
             for m, mailbox in messages
         ]
-        result["events"] = [
+        result["history"] = [
             {"at": _iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail or {}}
             for e in session.scalars(
                 select(TicketEvent)
@@ -110,6 +147,25 @@ def show_ticket(database: Database, number: str) -> dict[str, Any] | None:
             )
         ]
         return result
+
+
+def customer_tickets(database: Database, address: str) -> dict[str, Any]:
+    """A customer's tickets, and the tickets they took part in as someone else's Cc."""
+    address = address.strip().lower()
+    own = list_tickets(database, customer=address)
+    with database.session() as session:
+        name = session.scalars(
+            select(Ticket.customer_name)
+            .where(Ticket.customer_address == address, Ticket.customer_name.is_not(None))
+            .order_by(Ticket.id.desc())
+            .limit(1)
+        ).first()
+    return {
+        "address": address,
+        "name": name,
+        "tickets": own,
+        "participant_in": list_tickets(database, participant=address),
+    }
 
 
 def tickets_table(rows: Sequence[dict[str, Any]]) -> Table:

@@ -28,6 +28,7 @@ from maild.threader import (
     ThreadDecision,
     ThreadingFacts,
     ThreadingPolicy,
+    decide_outgoing_thread,
     decide_thread,
     normalised_subject,
 )
@@ -55,23 +56,31 @@ def thread_messages(
         .order_by(Message.internaldate, Message.id)
     ).all()
     for message in batch:
-        if message.status == "ok" and message.ticket_id is None and message.direction == "in":
+        if message.status == "ok" and message.ticket_id is None:
             thread_message(session, message, settings, now)
 
 
 def thread_message(
     session: Session, message: Message, settings: TicketingSettings, now: datetime
 ) -> str:
-    """Put one message on a ticket; returns the ticket's number."""
+    """Put one message on a ticket; returns the ticket's number.
+
+    Mail from a support address (a Bcc or Sent-folder copy of what we or an agent sent) is
+    stored as outgoing: it never becomes a ticket's customer, and a reply counts as an answer."""
     lookups = StoreLookups(session, exclude_message=message.id)
-    decision = _same_message_elsewhere(message, lookups) or decide_thread(
+    outgoing = (message.from_address or "").lower() in settings.own_addresses
+    decide = decide_outgoing_thread if outgoing else decide_thread
+    decision = _same_message_elsewhere(message, lookups) or decide(
         _facts(message), lookups, settings.policy, now
     )
     if decision.ticket is None:
-        ticket_id, number = _create(session, message, decision, settings)
+        ticket_id, number = _create(session, message, decision, settings, outgoing)
     else:
         ticket = session.scalars(select(Ticket).where(Ticket.number == decision.ticket)).one()
-        _attach(session, ticket, message, decision)
+        if outgoing:
+            _attach_ours(session, ticket, message, decision)
+        else:
+            _attach(session, ticket, message, decision)
         ticket_id, number = ticket.id, ticket.number
     add_participants(session, ticket_id, _people(message, settings))
     session.execute(
@@ -79,6 +88,7 @@ def thread_message(
         .where(_MESSAGES.c.id == message.id)
         .values(
             ticket_id=ticket_id,
+            direction="out" if outgoing else "in",
             thread_method=decision.method,
             thread_reasons=list(decision.reasons),
         )
@@ -108,10 +118,11 @@ def _facts(message: Message) -> ThreadingFacts:
 
 def _same_message_elsewhere(message: Message, lookups: StoreLookups) -> ThreadDecision | None:
     """The same mail delivered to two support mailboxes (sent to support@ and billing@) is
-    one conversation: the copy that comes second joins the first copy's ticket."""
+    one conversation: the copy that comes second joins the first copy's ticket. A copy has the
+    same Message-ID and the same sender; content may differ (a gateway adds a footer)."""
     if message.message_id is None or message.message_id_synthesized:
         return None
-    twin = lookups.by_message_ids([message.message_id])
+    twin = lookups.same_message(message.message_id, message.from_address or "")
     if twin is None:
         return None
     return ThreadDecision(
@@ -131,9 +142,14 @@ def _people(message: Message, settings: TicketingSettings) -> list[str]:
 
 
 def _create(
-    session: Session, message: Message, decision: ThreadDecision, settings: TicketingSettings
+    session: Session,
+    message: Message,
+    decision: ThreadDecision,
+    settings: TicketingSettings,
+    outgoing: bool,
 ) -> tuple[int, str]:
-    day = message.internaldate.astimezone(settings.timezone).strftime("%Y%m%d")
+    at = message.internaldate
+    day = at.astimezone(settings.timezone).strftime("%Y%m%d")
     linked_id = (
         session.execute(select(Ticket.id).where(Ticket.number == decision.linked_to)).scalar()
         if decision.linked_to
@@ -141,30 +157,40 @@ def _create(
     )
     prefix = settings.policy.number_prefix
     number = next_number(session, prefix, day)
+    if outgoing:  # we wrote first: the customer is whom we wrote to, and it waits on them
+        customer_name, customer = _first_recipient(message, settings)
+        answered = None if message.is_auto_submitted else at
+        people = {"status": "waiting", "first_response_at": answered}
+        people |= {"last_agent_reply_at": answered, "last_customer_at": None}
+    else:
+        customer_name, customer = message.from_name, message.from_address
+        people = {"status": "new", "last_customer_at": at}
     ticket_id = insert_ticket(
         session,
         {
             "number": number,
-            "status": "new",
             "subject": message.subject or "",
             "subject_key": normalised_subject(message.subject or "", prefix)[:500],
             "category": message.category,
             "priority": message.priority,
+            "rule_category": message.category,
+            "rule_priority": message.priority,
             "owner": message.owner,
             "classification": message.classification,
-            "customer_address": message.from_address,
-            "customer_name": message.from_name,
+            "customer_address": customer,
+            "customer_name": customer_name,
             "linked_to_id": linked_id,
-            "created_at": message.internaldate,
-            "last_customer_at": message.internaldate,
+            "created_at": at,
+            **people,
         },
     )
     record_event(
         session,
         ticket_id,
-        message.internaldate,
+        at,
         "created",
         message=message.id,
+        direction="out" if outgoing else "in",
         method=decision.method,
         linked_to=decision.linked_to,
         category=message.category,
@@ -174,8 +200,31 @@ def _create(
     return ticket_id, number
 
 
+def _first_recipient(
+    message: Message, settings: TicketingSettings
+) -> tuple[str | None, str | None]:
+    recipients = message.recipients or {}
+    for name, address in [*recipients.get("to", []), *recipients.get("cc", [])]:
+        if address and address.lower() not in settings.own_addresses:
+            return name or None, address.lower()
+    return None, None
+
+
 def _attach(session: Session, ticket: Ticket, message: Message, decision: ThreadDecision) -> None:
     at = message.internaldate
+    if message.is_auto_submitted or message.is_bounce:
+        # An out-of-office or a bounce is not the customer speaking: it neither reopens the
+        # ticket nor restarts its clock.
+        record_event(
+            session,
+            ticket.id,
+            at,
+            "message_added",
+            message=message.id,
+            method=decision.method,
+            automatic=True,
+        )
+        return
     if ticket.last_customer_at is None or at > ticket.last_customer_at:
         ticket.last_customer_at = at
     if ticket.status in ("waiting", "resolved", "closed"):
@@ -184,10 +233,9 @@ def _attach(session: Session, ticket: Ticket, message: Message, decision: Thread
         ticket.close_reason = None
         ticket.closed_at = None
     # A customer's new message may raise the urgency, never silently lower it.
-    if message.priority and (
-        ticket.priority is None
-        or PRIORITIES.index(message.priority) > PRIORITIES.index(ticket.priority)
-    ):
+    if message.priority and _higher(message.priority, ticket.rule_priority):
+        ticket.rule_priority = message.priority
+    if message.priority and _higher(message.priority, ticket.priority):
         record_event(
             session,
             ticket.id,
@@ -196,8 +244,51 @@ def _attach(session: Session, ticket: Ticket, message: Message, decision: Thread
             message=message.id,
             was=ticket.priority,
             now=message.priority,
+            reasons=message.classification or [],
         )
         ticket.priority = message.priority
     record_event(
         session, ticket.id, at, "message_added", message=message.id, method=decision.method
     )
+
+
+def _attach_ours(
+    session: Session, ticket: Ticket, message: Message, decision: ThreadDecision
+) -> None:
+    """Our own reply (an agent's, seen as a Bcc or Sent copy): the ticket was answered.
+
+    An automatic message of ours (an acknowledgement) is not an answer."""
+    at = message.internaldate
+    answered = not message.is_auto_submitted
+    if answered:
+        if ticket.first_response_at is None or at < ticket.first_response_at:
+            ticket.first_response_at = at
+        if ticket.last_agent_reply_at is None or at > ticket.last_agent_reply_at:
+            ticket.last_agent_reply_at = at
+        # Waiting on the customer, unless they wrote again after this reply.
+        latest_customer = ticket.last_customer_at
+        if ticket.status in ("new", "open") and (latest_customer is None or at >= latest_customer):
+            record_event(
+                session,
+                ticket.id,
+                at,
+                "status_changed",
+                message=message.id,
+                was=ticket.status,
+                now="waiting",
+            )
+            ticket.status = "waiting"
+    record_event(
+        session,
+        ticket.id,
+        at,
+        "message_added",
+        message=message.id,
+        method=decision.method,
+        direction="out",
+        answered=answered,
+    )
+
+
+def _higher(priority: str, than: str | None) -> bool:
+    return than is None or PRIORITIES.index(priority) > PRIORITIES.index(than)

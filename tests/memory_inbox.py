@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from maild.sources.base import FetchedMessage, FolderSnapshot, KnownKeys, NewItem
 
+DEFAULT_ARRIVAL = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
 
 @dataclass
 class MemoryInbox:
@@ -15,10 +17,13 @@ class MemoryInbox:
     uidvalidity: int = 1
     batch_size: int = 3
     marked: list[int] = field(default_factory=list)
+    # Arrival time (IMAP INTERNALDATE) per UID; DEFAULT_ARRIVAL unless `add` was given one.
+    arrivals: dict[int, datetime] = field(default_factory=dict)
 
-    def add(self, raw: bytes) -> int:
+    def add(self, raw: bytes, internaldate: datetime | None = None) -> int:
         uid = max(self.messages, default=0) + 1
         self.messages[uid] = raw
+        self.arrivals[uid] = internaldate or DEFAULT_ARRIVAL
         return uid
 
     def folders(self) -> tuple[str, ...]:
@@ -37,7 +42,7 @@ class MemoryInbox:
                     uid=item.uid,
                     source_key=item.source_key,
                     raw=self.messages[item.uid],
-                    internaldate=datetime(2026, 11, 24, 8, 0, tzinfo=UTC),
+                    internaldate=self.arrivals.get(item.uid, DEFAULT_ARRIVAL),
                     flags=(),
                 )
                 for item in items[start : start + self.batch_size]

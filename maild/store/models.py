@@ -200,14 +200,20 @@ class Ticket(Base):
     subject: Mapped[str] = mapped_column(Text, default="")
     # The subject without reply prefixes and ticket numbers, case-folded: threading by subject.
     subject_key: Mapped[str] = mapped_column(String(500), default="")
+    # In force: the rules' decision, or an agent's correction of it (`tickets set`).
     category: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[str | None] = mapped_column(String(10))
+    # What the rules decided, kept beside an agent's correction.
+    rule_category: Mapped[str | None] = mapped_column(String(64))
+    rule_priority: Mapped[str | None] = mapped_column(String(10))
     owner: Mapped[str | None] = mapped_column(String(400), index=True)
     assignee: Mapped[str | None] = mapped_column(String(400))
     classification: Mapped[list[Any] | None]
     customer_address: Mapped[str | None] = mapped_column(String(320), index=True)
     customer_name: Mapped[str | None] = mapped_column(Text)
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # Set by `tickets merge`: this ticket's messages moved there; replies to it follow.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     created_at: Mapped[datetime]
     first_response_at: Mapped[datetime | None]
     last_customer_at: Mapped[datetime | None]

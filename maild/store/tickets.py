@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from maild.store.models import (
@@ -26,37 +26,34 @@ from maild.threader import TicketRef
 
 ACTOR = "maild"
 _OPEN_STATUSES = ("new", "open", "waiting", "resolved")
+_MAX_MERGE_HOPS = 10
 
 
 # Built once: constructing a statement costs more than SQLite takes to run it.
 _PARTICIPANTS = select(TicketParticipant.address).where(
     TicketParticipant.ticket_id == bindparam("ticket_id")
 )
-_BY_MESSAGE_ID = (
-    select(Ticket)
-    .where(
-        Ticket.id.in_(
-            select(Message.ticket_id).where(
-                Message.message_id == bindparam("message_id"),
-                Message.ticket_id.is_not(None),
-                Message.id != bindparam("exclude"),
-            )
-        )
-    )
-    .order_by(Ticket.id.desc())
-    .limit(1)
+
+
+def _newest_ticket_of(messages: Select[Any]) -> Select[Any]:
+    return select(Ticket).where(Ticket.id.in_(messages)).order_by(Ticket.id.desc()).limit(1)
+
+
+_THREADED_OTHER = (Message.ticket_id.is_not(None), Message.id != bindparam("exclude"))
+_BY_MESSAGE_ID = _newest_ticket_of(
+    select(Message.ticket_id).where(Message.message_id == bindparam("message_id"), *_THREADED_OTHER)
 )
-_REFERENCED_BY = (
-    select(Ticket)
-    .where(
-        Ticket.id.in_(
-            select(Message.ticket_id)
-            .join(MessageReference, MessageReference.stored_message_id == Message.id)
-            .where(MessageReference.ref == bindparam("ref"), Message.ticket_id.is_not(None))
-        )
+_SAME_MESSAGE_FROM = _newest_ticket_of(
+    select(Message.ticket_id).where(
+        Message.message_id == bindparam("message_id"),
+        Message.from_address == bindparam("sender"),
+        *_THREADED_OTHER,
     )
-    .order_by(Ticket.id.desc())
-    .limit(1)
+)
+_REFERENCED_BY = _newest_ticket_of(
+    select(Message.ticket_id)
+    .join(MessageReference, MessageReference.stored_message_id == Message.id)
+    .where(MessageReference.ref == bindparam("ref"), Message.ticket_id.is_not(None))
 )
 _BY_NUMBER = select(Ticket).where(Ticket.number == bindparam("number"))
 _BY_SUBJECT = (
@@ -94,6 +91,16 @@ class StoreLookups:
     def _ref(self, ticket: Ticket | None) -> TicketRef | None:
         if ticket is None:
             return None
+        asked_for = ticket.number
+        # A merged ticket stands for the one it was merged into (bounded: merges never cycle,
+        # but a hand-edited database must not hang the poller).
+        for _ in range(_MAX_MERGE_HOPS):
+            if ticket.merged_into_id is None:
+                break
+            target = self._session.get(Ticket, ticket.merged_into_id)
+            if target is None:
+                break
+            ticket = target
         participants = self._session.scalars(_PARTICIPANTS, {"ticket_id": ticket.id})
         return TicketRef(
             number=ticket.number,
@@ -101,6 +108,7 @@ class StoreLookups:
             closed_at=ticket.closed_at,
             participants=frozenset(participants),
             customer=ticket.customer_address or "",
+            merged_from=asked_for if asked_for != ticket.number else None,
         )
 
     def _first(self, statement: Any, params: dict[str, Any]) -> TicketRef | None:
@@ -114,6 +122,14 @@ class StoreLookups:
             if found is not None:
                 return found
         return None
+
+    def same_message(self, message_id: str, sender: str) -> TicketRef | None:
+        """The ticket of an earlier copy of this mail: same Message-ID and same sender (a
+        different mail reusing a Message-ID, as some web forms do, is not a copy)."""
+        return self._first(
+            _SAME_MESSAGE_FROM,
+            {"message_id": message_id, "sender": sender, "exclude": self._exclude},
+        )
 
     def referenced_by(self, message_id: str) -> TicketRef | None:
         return self._first(_REFERENCED_BY, {"ref": message_id})
@@ -146,11 +162,18 @@ def insert_ticket(session: Session, values: dict[str, Any]) -> int:
 
 
 def record_event(
-    session: Session, ticket_id: int, at: datetime, action: str, **detail: Any
+    session: Session,
+    ticket_id: int,
+    at: datetime,
+    action: str,
+    *,
+    actor: str = ACTOR,
+    **detail: Any,
 ) -> None:
+    """One line of a ticket's audit trail: who (`actor`), when, what, and the details."""
     session.execute(
         _INSERT_EVENT,
-        {"ticket_id": ticket_id, "at": at, "actor": ACTOR, "action": action, "detail": detail},
+        {"ticket_id": ticket_id, "at": at, "actor": actor, "action": action, "detail": detail},
     )
 
 

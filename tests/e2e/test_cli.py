@@ -141,3 +141,47 @@ def test_tickets_list_and_show(demo_dir: Path) -> None:
     assert "(new)" in shown.stdout and "created" in shown.stdout
     missing = maild("--config", config, "tickets", "show", "CS20000101-0001", cwd=demo_dir)
     assert missing.returncode == 1 and "no ticket CS20000101-0001" in missing.stderr
+
+
+def test_agents_work_tickets_from_the_command_line(demo_dir: Path) -> None:
+    """assign, set, close, merge and customers show, as an agent types them; each change is
+    in the ticket's history under the agent's name, and refusals say why with exit 1."""
+    config = str(demo_dir / "maild.toml")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return maild("--config", config, *args, cwd=demo_dir, env={"MAILD_AGENT": "li.na"})
+
+    tickets = json.loads(run("tickets", "list", "--json").stdout)
+    first, second = tickets[0]["number"], tickets[1]["number"]
+    assigned = run("tickets", "assign", first, "wang.fang")
+    assert assigned.returncode == 0 and "assigned to wang.fang (open)" in assigned.stdout
+    corrected = run("tickets", "set", first, "--category", "billing", "--priority", "high")
+    assert corrected.returncode == 0, corrected.stderr
+    unknown = run("tickets", "set", first, "--category", "weather")
+    assert unknown.returncode == 1 and "unknown category 'weather'" in unknown.stderr
+    bad_reason = run("tickets", "close", first, "--reason", "bored")
+    assert bad_reason.returncode == 2 and "bored" in bad_reason.stderr
+    merged = run("tickets", "merge", second, first, "--as", "boss")
+    assert merged.returncode == 0 and f"{second} merged into {first}" in merged.stdout
+    shown = json.loads(run("tickets", "show", first, "--json").stdout)
+    assert (shown["assignee"], shown["category"], shown["priority"]) == (
+        "wang.fang",
+        "billing",
+        "high",
+    )
+    assert shown["rule_category"] == tickets[0]["category"]
+    assert {m["message_id"] for m in shown["messages"]} and all(
+        m["direction"] == "in" and m["thread_method"] for m in shown["messages"]
+    )
+    history = [(e["actor"], e["action"]) for e in shown["history"]]
+    assert ("li.na", "assigned") in history and ("li.na", "category_set") in history
+    assert ("boss", "merged_in") in history
+    closed = run("tickets", "close", first, "--reason", "resolved")
+    assert closed.returncode == 0 and "closed (resolved)" in closed.stdout
+    listed = json.loads(run("tickets", "list", "--status", "closed", "--json").stdout)
+    assert {t["number"] for t in listed} == {first, second}
+    customer = shown["customer"]
+    theirs = json.loads(run("customers", "show", customer.upper(), "--json").stdout)
+    assert first in {t["number"] for t in theirs["tickets"]}
+    nobody = run("customers", "show", "nobody@example.invalid")
+    assert nobody.returncode == 1 and "no tickets for nobody@example.invalid" in nobody.stderr

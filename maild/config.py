@@ -7,16 +7,25 @@ here. Passwords are never read into the config: only the name of the variable or
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from maild import resources
+from maild.config_mail import (
+    ReplySettings,
+    SmtpSettings,
+    optional_file,
+    read_reply_settings,
+    read_secret,
+    read_security,
+    read_smtp,
+    secret_keys,
+)
 from maild.config_policy import SlaSettings, TicketSettings, read_sla, read_tickets
 from maild.tomlreader import ConfigError, TableReader, TomlSource, parse_duration, read_toml
 
@@ -58,25 +67,7 @@ class ImapSettings:
         )
 
     def read_password(self) -> str:
-        """The password from its variable or file; read only when connecting, never logged."""
-        if self.password_env is not None:
-            value = os.environ.get(self.password_env)
-            if value is None:
-                raise ConfigError(
-                    None,
-                    None,
-                    "password_env",
-                    f"environment variable {self.password_env} is not set",
-                )
-            return value
-        if self.password_file is not None:
-            try:
-                return self.password_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(
-                    self.password_file, None, "password_file", f"cannot read: {exc.strerror}"
-                ) from None
-        return ""
+        return read_secret(self.password_env, self.password_file)
 
 
 @dataclass(frozen=True)
@@ -91,6 +82,7 @@ class MailboxConfig:
     default_owner: str | None
     imap: ImapSettings | None = None
     maildir: MaildirSettings | None = None
+    replies: ReplySettings = field(default_factory=ReplySettings)
 
     @property
     def folders(self) -> tuple[str, ...]:
@@ -113,6 +105,7 @@ class Config:
     sla: SlaSettings
     tickets: TicketSettings
     log_level: str = "info"
+    smtp: SmtpSettings | None = None
 
     def mailbox(self, name: str) -> MailboxConfig:
         for mailbox in self.mailboxes:
@@ -156,8 +149,9 @@ def config_from_mapping(
     log_level = _log_level(top)
     sla = read_sla(top, timezone)
     tickets = read_tickets(top)
+    smtp = read_smtp(top)
 
-    mailboxes = tuple(_mailbox(reader, owners) for reader in top.tables("mailbox"))
+    mailboxes = tuple(_mailbox(reader, owners, smtp) for reader in top.tables("mailbox"))
     names = [m.name for m in mailboxes]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -177,6 +171,7 @@ def config_from_mapping(
         sla=sla,
         tickets=tickets,
         log_level=log_level,
+        smtp=smtp,
     )
 
 
@@ -240,7 +235,9 @@ def _resolve_sqlite_url(url: str, base: Path) -> str:
     return f"{prefix}{(base / file_part).resolve()}{sep}{query}"
 
 
-def _mailbox(reader: TableReader, owners: Mapping[str, str]) -> MailboxConfig:
+def _mailbox(
+    reader: TableReader, owners: Mapping[str, str], smtp: SmtpSettings | None
+) -> MailboxConfig:
     name = reader.required_string("name")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise reader.fault("name", "use letters, digits, '.', '_' or '-' only")
@@ -269,31 +266,23 @@ def _mailbox(reader: TableReader, owners: Mapping[str, str]) -> MailboxConfig:
         if not maildir_table.has("path"):
             raise maildir_table.fault("path", "is required")
         maildir_table.reject_unknown()
+    replies = read_reply_settings(reader, smtp)
     reader.reject_unknown()
     return MailboxConfig(
-        name=name, address=address.lower(), default_owner=default_owner, imap=imap, maildir=maildir
+        name=name,
+        address=address.lower(),
+        default_owner=default_owner,
+        imap=imap,
+        maildir=maildir,
+        replies=replies,
     )
 
 
 def _imap(reader: TableReader) -> ImapSettings:
     host = reader.required_string("host")
-    security = reader.string("security", "tls") or "tls"
-    if security not in {"tls", "starttls", "none"}:
-        raise reader.fault("security", f"must be tls, starttls or none, not {security!r}")
-    allow_insecure = reader.boolean("allow_insecure", False)
-    if security == "none" and not allow_insecure:
-        raise reader.fault(
-            "security", 'is "none" (plain text): set allow_insecure = true to allow it'
-        )
+    security = read_security(reader, "tls")
     port = reader.integer("port", 993 if security == "tls" else 143, 1, 65535)
-    if reader.has("password"):
-        raise reader.fault(
-            "password", "passwords never go in the file: use password_env or password_file"
-        )
-    password_env = reader.string("password_env")
-    password_file_value = reader.string("password_file")
-    if password_env is not None and password_file_value is not None:
-        raise reader.fault("password_file", "set password_env or password_file, not both")
+    password_env, password_file = secret_keys(reader)
     after_import = reader.string("after_import", "keep") or "keep"
     if after_import not in {"keep", "seen"} and not re.fullmatch(r"move:\S.*", after_import):
         raise reader.fault(
@@ -305,22 +294,12 @@ def _imap(reader: TableReader) -> ImapSettings:
         security=security,
         username=reader.required_string("username"),
         password_env=password_env,
-        password_file=reader.resolve(password_file_value) if password_file_value else None,
+        password_file=password_file,
         folders=reader.string_list("folders", ("INBOX",)),
         after_import=after_import,
         timeout=float(reader.integer("timeout", 60, 1, 3600)),
         batch_size=reader.integer("batch_size", 200, 1, 5000),
-        ca_file=_optional_path(reader, "ca_file"),
+        ca_file=optional_file(reader, "ca_file"),
     )
     reader.reject_unknown()
     return settings
-
-
-def _optional_path(reader: TableReader, key: str) -> Path | None:
-    value = reader.string(key)
-    if value is None:
-        return None
-    path = reader.resolve(value)
-    if not path.is_file():
-        raise reader.fault(key, f"file {path} does not exist")
-    return path

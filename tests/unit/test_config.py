@@ -166,3 +166,59 @@ def test_bad_durations(text: str) -> None:
     """Anything that is not number+unit is rejected."""
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+SMTP = """\
+[smtp]
+host = "smtp.example.com"
+username = "support@example.com"
+password_file = "smtp-password"
+"""
+MAILBOX = """\
+[[mailbox]]
+name = "support"
+address = "support@example.com"
+  [mailbox.maildir]
+  path = "/srv/mail"
+"""
+
+
+def test_smtp_and_reply_settings_load_with_their_defaults(tmp_path: Path) -> None:
+    (tmp_path / "smtp-password").write_text("s3cret\n", encoding="utf-8")
+    mailbox = MAILBOX.replace(
+        'address = "support@example.com"\n',
+        'address = "support@example.com"\nlanguage = "zh"\nauto_ack = true\n'
+        'ack_interval = "2h"\ndisplay_name = "客服中心"\n',
+    )
+    config = load_config(write(tmp_path, SMTP + mailbox))
+    assert config.smtp is not None
+    assert (config.smtp.port, config.smtp.security, config.smtp.timeout) == (587, "starttls", 60)
+    assert config.smtp.flush_interval == timedelta(minutes=1)
+    assert config.smtp.read_password() == "s3cret"
+    replies = config.mailboxes[0].replies
+    assert (replies.language, replies.auto_ack, replies.display_name) == ("zh", True, "客服中心")
+    assert replies.ack_interval == timedelta(hours=2)
+    plain = load_config(write(tmp_path, MAILBOX))
+    assert plain.smtp is None and plain.mailboxes[0].replies.auto_ack is False
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "complaint"),
+    [
+        (MAILBOX.replace("[mailbox.maildir]", "auto_ack = true\n  [mailbox.maildir]"), 4,
+         "auto_ack: is true, but there is no [smtp] section"),
+        ('[smtp]\nhost = "h"\nsecurity = "none"\n', 3, "set allow_insecure = true"),
+        ('[smtp]\nhost = "h"\npassword = "x"\n', 3, "passwords never go in the file"),
+        ('[smtp]\nhost = "h"\nhots = "x"\n', 3, "hots"),
+        ('[smtp]\nhost = "h"\npassword_env = "P"\n', None, "username: is required"),
+        (MAILBOX.replace("[mailbox.maildir]", 'language = "fr"\n  [mailbox.maildir]'), 4,
+         "must be one of en, zh"),
+    ],
+)  # fmt: skip
+def test_bad_sending_settings_name_the_line(
+    tmp_path: Path, text: str, line: int | None, complaint: str
+) -> None:
+    error = error_of(tmp_path, text)
+    assert complaint in str(error)
+    if line is not None:
+        assert error.line == line

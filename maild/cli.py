@@ -18,15 +18,18 @@ from rich.console import Console
 
 from maild import resources, views
 from maild.cli_context import EXIT_POLL_FAILED, Context, fail, open_db
+from maild.cli_drafts import drafts, send
 from maild.cli_rules import classify, rules
 from maild.cli_tickets import customers, tickets
 from maild.config import Config, load_config
 from maild.daemon import Daemon
 from maild.ingest import Ingestor
 from maild.log import configure_logging
+from maild.mailer import flush_outbox
 from maild.progress import BarProgress, LogProgress, ProgressReporter
 from maild.rules import RuleSet, load_rules
 from maild.store.db import Database
+from maild.store.models import utcnow
 from maild.store.rows import warm_up
 
 
@@ -132,7 +135,11 @@ def run(obj: Context) -> None:
                 rules=current_rules,
             )
 
-        daemon = Daemon(config, rules, make_ingestor, reload)
+        async def flush(current: Config) -> None:
+            if current.smtp is not None:
+                await flush_outbox(database, current.smtp, utcnow)
+
+        daemon = Daemon(config, rules, make_ingestor, reload, flush=flush)
         code = asyncio.run(daemon.run())
     sys.exit(code)
 
@@ -281,3 +288,5 @@ main.add_command(classify)
 main.add_command(rules)
 main.add_command(tickets)
 main.add_command(customers)
+main.add_command(drafts)
+main.add_command(send)

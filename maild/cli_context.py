@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
 import click
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from maild.config import Config, ConfigError, load_config
 from maild.log import configure_logging
 from maild.rules import RulesError, RuleSet, load_rules
 from maild.store.db import Database, open_database, safe_url
+from maild.templating import TemplateSet
 
+EXIT_REFUSED = 1
 EXIT_CONFIG = 2
 EXIT_POLL_FAILED = 3
 _SEARCHED = (Path("maild.toml"), Path("/etc/maild/maild.toml"))
@@ -55,9 +59,12 @@ class Context:
         return config
 
     def load_with_rules(self) -> tuple[Config, RuleSet]:
-        """The configuration and its rules; exit 2 listing every problem in the rule files."""
+        """The configuration, its rules and templates; exit 2 listing every problem in the
+        rule files or templates."""
         config = self.load()
-        return config, rules_or_exit(config.rules_dir, config.owners)
+        rules = rules_or_exit(config.rules_dir, config.owners)
+        templates_or_exit(config)
+        return config, rules
 
 
 def rules_or_exit(directory: Path, owners: Mapping[str, str] | None) -> RuleSet:
@@ -67,9 +74,42 @@ def rules_or_exit(directory: Path, owners: Mapping[str, str] | None) -> RuleSet:
         fail(f"invalid rules: {exc}")
 
 
+def templates_or_exit(config: Config) -> None:
+    """Every template compiles, and each mailbox has the templates its settings need."""
+    templates = TemplateSet(config.templates_dir)
+    problems = [str(problem) for problem in templates.check()]
+    for mailbox in config.mailboxes:
+        needed = [f"replies/default.{mailbox.replies.language}.txt.j2"]
+        if mailbox.replies.auto_ack:
+            needed.append(f"ack.{mailbox.replies.language}.txt.j2")
+        problems.extend(
+            f"{config.templates_dir / name}: missing (mailbox {mailbox.name!r} needs it)"
+            for name in needed
+            if not templates.exists(name)
+        )
+    if problems:
+        fail("invalid templates:\n  " + "\n  ".join(problems))
+
+
 def fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
     click.echo(f"maild: {message}", err=True)
     sys.exit(code)
+
+
+def run_action(
+    obj: Context,
+    action: Callable[[Session, datetime], str],
+    refused: tuple[type[Exception], ...],
+) -> None:
+    """Run an agent's action in one transaction and print what it did; a refusal (one of
+    `refused`) exits 1 with its reason and changes nothing."""
+    database = open_db(obj.load())
+    try:
+        with database.transaction() as session:
+            done = action(session, datetime.now(UTC))
+    except refused as exc:
+        fail(str(exc), EXIT_REFUSED)
+    click.echo(done)
 
 
 def open_db(config: Config) -> Database:

@@ -7,18 +7,16 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 from sqlalchemy.orm import Session
 
 from maild import ticket_actions, ticket_views, views
-from maild.cli_context import Context, fail, open_db
+from maild.cli_context import Context, open_db, run_action
 from maild.rules import PRIORITIES
 from maild.store.models import Ticket
 from maild.ticket_actions import CLOSE_REASONS, TicketActionError
-
-EXIT_REFUSED = 1
 
 
 def _default_actor() -> str:
@@ -35,15 +33,11 @@ _as_option = click.option(
 
 
 def _act(obj: Context, number: str, action: Callable[[Session, Ticket, datetime], str]) -> None:
-    """Run one ticket action in a transaction; print what it did, or why it was refused."""
-    database = open_db(obj.load())
-    try:
-        with database.transaction() as session:
-            ticket = ticket_actions.find_ticket(session, number)
-            done = action(session, ticket, datetime.now(UTC))
-    except TicketActionError as exc:
-        fail(str(exc), EXIT_REFUSED)
-    click.echo(done)
+    run_action(
+        obj,
+        lambda session, now: action(session, ticket_actions.find_ticket(session, number), now),
+        (TicketActionError,),
+    )
 
 
 @click.group()
@@ -168,9 +162,14 @@ def tickets_set(
 
     def action(session: Session, ticket: Ticket, now: datetime) -> str:
         ticket_actions.correct(
-            session, ticket, category=category, priority=priority,
-            known_categories=known, actor=actor, now=now,
-        )  # fmt: skip
+            session,
+            ticket,
+            category=category,
+            priority=priority,
+            known_categories=known,
+            actor=actor,
+            now=now,
+        )
         return f"{ticket.number}: category {ticket.category}, priority {ticket.priority}"
 
     _act(obj, number, action)

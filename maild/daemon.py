@@ -3,6 +3,8 @@
 SIGTERM/SIGINT: the poll in hand finishes its current batch, commits and the process exits 0.
 SIGHUP: the configuration and the rules are read again (broken files are reported and the old
 ones kept) and every mailbox is checked at once.
+With `[smtp]`, the outbox (approved replies, acknowledgements) is flushed every
+`flush_interval` (default a minute), between polls.
 A mailbox that could not be read is tried again with backoff, not after a whole interval.
 """
 
@@ -15,7 +17,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -53,8 +55,12 @@ class Daemon:
         rules: RuleSet,
         make_ingestor: Callable[[Config, RuleSet, threading.Event], Ingestor],
         reload_config: Callable[[], tuple[Config, RuleSet]],
+        *,
+        flush: Callable[[Config], Awaitable[None]] | None = None,
     ) -> None:
         self._config = config
+        self._flush = flush
+        self._next_flush = time.monotonic()
         self._make_ingestor = make_ingestor
         self._reload_config = reload_config
         self._stop = threading.Event()
@@ -107,6 +113,7 @@ class Daemon:
             await self._poll_due()
             if self._stop.is_set():
                 break
+            await self._flush_due()
             await self._sleep_until_next()
         notify_systemd("STOPPING=1")
         self._log.info("daemon_stopped")
@@ -136,11 +143,23 @@ class Daemon:
                     "mailbox_unreachable", mailbox=mailbox.name, retry_in_s=wait.total_seconds()
                 )
 
+    async def _flush_due(self) -> None:
+        smtp = self._config.smtp
+        if self._flush is None or smtp is None or self._next_flush > time.monotonic():
+            return
+        self._next_flush = time.monotonic() + smtp.flush_interval.total_seconds()
+        try:
+            await self._flush(self._config)
+        except Exception:  # a database hiccup must not end the daemon; the next flush retries
+            self._log.exception("outbox_flush_failed")
+
     async def _sleep_until_next(self) -> None:
         names = {m.name for m in self._config.mailboxes}
         upcoming = [entry.due for name, entry in self._schedule.items() if name in names]
         if len(upcoming) < len(names):
             return  # a mailbox added by a reload is due now
+        if self._flush is not None and self._config.smtp is not None:
+            upcoming.append(self._next_flush)
         delay = max(0.0, min(upcoming, default=time.monotonic() + 60) - time.monotonic())
         self._wake.clear()
         with contextlib.suppress(TimeoutError):

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from maild import resources, views
 from maild.config import load_config
+from maild.draft_views import list_drafts
 from maild.ingest import Ingestor
 from maild.log import configure_logging
 from maild.rules import load_rules
@@ -59,10 +60,11 @@ def run_demo(directory: Path | None, *, fresh: bool, out: Console, json_logs: bo
     new = sum(outcome.stored for outcome in outcomes)
     quarantined = sum(1 for row in rows if row["status"] == "quarantined")
     tickets = len({row["ticket"] for row in rows if row["ticket"]})
+    pending = len(list_drafts(database, status="pending"))
     out.print(
         f"\n{new} new message(s) stored this run; {len(rows)} in the database, "
         f"{len(rows) - quarantined} ok, {quarantined} quarantined (see the reason column), "
-        f"on {tickets} ticket(s).",
+        f"on {tickets} ticket(s); {pending} reply draft(s) wait for an agent.",
         markup=False,
     )
     out.print(
@@ -70,6 +72,7 @@ def run_demo(directory: Path | None, *, fresh: bool, out: Console, json_logs: bo
         f"Config:         {config_path}\n"
         f"Try:            maild --config {config_path} messages list --json\n"
         f"                maild --config {config_path} tickets list\n"
+        f"                maild --config {config_path} drafts list\n"
         f"                maild --config {config_path} status",
         markup=False,
     )

@@ -28,6 +28,7 @@ from maild.log import get_logger
 from maild.pipeline import MailboxFacts, PipelineSettings, WorkItem
 from maild.prefetch import prefetch
 from maild.progress import NoProgress, ProgressReporter
+from maild.replying import ReplyStage
 from maild.rules import RuleSet, load_rules
 from maild.sources.base import FetchedMessage, Inbox, SourceError
 from maild.sources.imap import CONNECTION_ERRORS, ImapInbox
@@ -36,6 +37,7 @@ from maild.store import repository as repo
 from maild.store.db import Database
 from maild.store.models import utcnow
 from maild.store.rows import PreparedRow, prepare_batch
+from maild.templating import TemplateSet
 from maild.threader import ThreadingPolicy
 from maild.ticketing import TicketingSettings, thread_messages
 
@@ -94,6 +96,7 @@ class Ingestor:
             config, rules if rules is not None else load_rules(config.rules_dir, config.owners)
         )
         self._ticketing = ticketing_settings(config)
+        self._replies = ReplyStage(config, TemplateSet(config.templates_dir))
         self._executor = executor
         self._progress = progress or NoProgress()
         self._stop = stop or threading.Event()
@@ -289,14 +292,16 @@ class Ingestor:
             return
         try:
             with self._db.transaction() as session:
-                thread_messages(session, message_pks, self._ticketing, utcnow())
+                threaded = thread_messages(session, message_pks, self._ticketing, utcnow())
+                self._replies.after_threading(session, threaded, utcnow())
             return
         except Exception:
             get_logger().exception("thread_batch_failed", messages=len(message_pks))
         for pk in message_pks:
             try:
                 with self._db.transaction() as session:
-                    thread_messages(session, [pk], self._ticketing, utcnow())
+                    threaded = thread_messages(session, [pk], self._ticketing, utcnow())
+                    self._replies.after_threading(session, threaded, utcnow())
             except Exception as exc:
                 reason = f"thread: unexpected {type(exc).__name__}: {str(exc)[:200]}"
                 with self._db.transaction() as session:

@@ -103,15 +103,27 @@ def correct(
         )
     if category is not None and category != ticket.category:
         record_event(
-            session, ticket.id, now, "category_set", actor=actor,
-            was=ticket.category, now=category, rules_said=ticket.rule_category,
-        )  # fmt: skip
+            session,
+            ticket.id,
+            now,
+            "category_set",
+            actor=actor,
+            was=ticket.category,
+            now=category,
+            rules_said=ticket.rule_category,
+        )
         ticket.category = category
     if priority is not None and priority != ticket.priority:
         record_event(
-            session, ticket.id, now, "priority_set", actor=actor,
-            was=ticket.priority, now=priority, rules_said=ticket.rule_priority,
-        )  # fmt: skip
+            session,
+            ticket.id,
+            now,
+            "priority_set",
+            actor=actor,
+            was=ticket.priority,
+            now=priority,
+            rules_said=ticket.rule_priority,
+        )
         ticket.priority = priority
 
 
@@ -176,9 +188,15 @@ def _set_status(
     session: Session, ticket: Ticket, status: str, actor: str, now: datetime, **detail: str
 ) -> None:
     record_event(
-        session, ticket.id, now, "status_changed", actor=actor, was=ticket.status, now=status,
+        session,
+        ticket.id,
+        now,
+        "status_changed",
+        actor=actor,
+        was=ticket.status,
+        now=status,
         **detail,
-    )  # fmt: skip
+    )
     ticket.status = status
 
 

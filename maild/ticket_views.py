@@ -8,10 +8,17 @@ from typing import Any
 
 from rich.table import Table
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from maild.store.db import Database
-from maild.store.models import Mailbox, Message, Ticket, TicketEvent, TicketParticipant
+from maild.store.models import (
+    Mailbox,
+    Message,
+    OutgoingMessage,
+    Ticket,
+    TicketEvent,
+    TicketParticipant,
+)
 from maild.ticket_actions import TicketActionError, find_ticket
 
 
@@ -138,6 +145,8 @@ def show_ticket(database: Database, number: str) -> dict[str, Any] | None:
             }
             for m, mailbox in messages
         ]
+        result["messages"].extend(_sent_by_us(session, ticket.id, result["messages"]))
+        result["messages"].sort(key=lambda m: m["received_at"] or "")
         result["history"] = [
             {"at": _iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail or {}}
             for e in session.scalars(
@@ -147,6 +156,34 @@ def show_ticket(database: Database, number: str) -> dict[str, Any] | None:
             )
         ]
         return result
+
+
+def _sent_by_us(
+    session: Session, ticket_id: int, stored: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """What maild sent on the ticket, unless a copy of it came back and is listed already."""
+    seen = {m["message_id"] for m in stored}
+    rows = session.execute(
+        select(OutgoingMessage, Mailbox)
+        .join(Mailbox, Mailbox.id == OutgoingMessage.mailbox_id)
+        .where(OutgoingMessage.ticket_id == ticket_id, OutgoingMessage.state == "sent")
+    ).all()
+    return [
+        {
+            "id": None,
+            "message_id": row.message_id,
+            "mailbox": mailbox.name,
+            "from": mailbox.address,
+            "subject": row.subject,
+            "received_at": _iso(row.sent_at),
+            "direction": "out",
+            "thread_method": f"sent-{row.kind}",
+            "thread_reasons": [],
+            "new_part": None,
+        }
+        for row, mailbox in rows
+        if row.message_id not in seen
+    ]
 
 
 def customer_tickets(database: Database, address: str) -> dict[str, Any]:

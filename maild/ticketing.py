@@ -44,9 +44,19 @@ class TicketingSettings:
     own_addresses: frozenset[str]
 
 
+@dataclass(frozen=True)
+class ThreadedMessage:
+    """What the thread stage did with one message (the draft stage works from this)."""
+
+    message_pk: int
+    ticket_id: int
+    created: bool  # the message opened the ticket
+    outgoing: bool  # mail from one of our own addresses
+
+
 def thread_messages(
     session: Session, message_pks: Sequence[int], settings: TicketingSettings, now: datetime
-) -> None:
+) -> list[ThreadedMessage]:
     """Thread every processed, not yet threaded message among `message_pks`, oldest first."""
     # Selected by primary key only, the rest checked here: a planner must never be tempted to
     # walk every ticket-less (e.g. quarantined) message of the mailbox.
@@ -55,15 +65,17 @@ def thread_messages(
         .where(Message.id.in_(list(message_pks)))
         .order_by(Message.internaldate, Message.id)
     ).all()
-    for message in batch:
-        if message.status == "ok" and message.ticket_id is None:
-            thread_message(session, message, settings, now)
+    return [
+        thread_message(session, message, settings, now)
+        for message in batch
+        if message.status == "ok" and message.ticket_id is None
+    ]
 
 
 def thread_message(
     session: Session, message: Message, settings: TicketingSettings, now: datetime
-) -> str:
-    """Put one message on a ticket; returns the ticket's number.
+) -> ThreadedMessage:
+    """Put one message on a ticket.
 
     Mail from a support address (a Bcc or Sent-folder copy of what we or an agent sent) is
     stored as outgoing: it never becomes a ticket's customer, and a reply counts as an answer."""
@@ -78,7 +90,9 @@ def thread_message(
     else:
         ticket = session.scalars(select(Ticket).where(Ticket.number == decision.ticket)).one()
         if outgoing:
-            _attach_ours(session, ticket, message, decision)
+            # A copy of what maild sent was counted when it was sent.
+            counted = decision.method == "same-message"
+            _attach_ours(session, ticket, message, decision, already_counted=counted)
         else:
             _attach(session, ticket, message, decision)
         ticket_id, number = ticket.id, ticket.number
@@ -99,7 +113,7 @@ def thread_message(
     get_logger(ticket=number, message_pk=message.id, message_id=message.message_id).info(
         "message_threaded", method=decision.method
     )
-    return number
+    return ThreadedMessage(message.id, ticket_id, decision.ticket is None, outgoing)
 
 
 def _facts(message: Message) -> ThreadingFacts:
@@ -122,6 +136,14 @@ def _same_message_elsewhere(message: Message, lookups: StoreLookups) -> ThreadDe
     same Message-ID and the same sender; content may differ (a gateway adds a footer)."""
     if message.message_id is None or message.message_id_synthesized:
         return None
+    ours = lookups.sent_by_us(message.message_id)
+    if ours is not None:  # a Bcc or Sent-folder copy of a reply maild sent itself
+        return ThreadDecision(
+            ticket=ours.number,
+            method="same-message",
+            linked_to=None,
+            reasons=(f"{message.message_id} is a message maild sent on {ours.number}",),
+        )
     twin = lookups.same_message(message.message_id, message.from_address or "")
     if twin is None:
         return None
@@ -253,13 +275,18 @@ def _attach(session: Session, ticket: Ticket, message: Message, decision: Thread
 
 
 def _attach_ours(
-    session: Session, ticket: Ticket, message: Message, decision: ThreadDecision
+    session: Session,
+    ticket: Ticket,
+    message: Message,
+    decision: ThreadDecision,
+    *,
+    already_counted: bool = False,
 ) -> None:
     """Our own reply (an agent's, seen as a Bcc or Sent copy): the ticket was answered.
 
     An automatic message of ours (an acknowledgement) is not an answer."""
     at = message.internaldate
-    answered = not message.is_auto_submitted
+    answered = not message.is_auto_submitted and not already_counted
     if answered:
         if ticket.first_response_at is None or at < ticket.first_response_at:
             ticket.first_response_at = at

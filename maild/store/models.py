@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -252,3 +253,83 @@ class TicketSequence(Base):
 
     day: Mapped[str] = mapped_column(String(60), primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Draft(Base):
+    """A reply an agent approves, edits or rejects before anything reaches the customer."""
+
+    __tablename__ = "drafts"
+    # One pending draft per ticket: a newer customer message refreshes it instead.
+    __table_args__ = (
+        Index(
+            "uq_drafts_one_pending_per_ticket",
+            "ticket_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # The customer message it answers (the latest, after a refresh).
+    answers_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    # pending | approved | sending | sent | rejected | failed | uncertain
+    status: Mapped[str] = mapped_column(String(12), index=True, default="pending")
+    template: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    missing: Mapped[list[Any]]
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(320))  # who approved or rejected
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)  # why rejected, failed or uncertain
+
+
+class DraftRevision(Base):
+    """Every text a draft has had: the template's render, each refresh, each agent's edit."""
+
+    __tablename__ = "draft_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(12))  # rendered | refreshed | edited
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+
+
+class OutgoingMessage(Base):
+    """A message we send (an approved reply, an acknowledgement), built in full before the
+    first attempt so a retry sends the same bytes, and its Message-ID threads replies back."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "state", "next_attempt_at"), Index(None, "to_address", "kind"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"), unique=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # reply | ack
+    # What must never be queued twice: a draft, or the ack to one sender in one interval.
+    dedupe_key: Mapped[str] = mapped_column(String(500), unique=True)
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    envelope_from: Mapped[str] = mapped_column(String(320))  # "" = null reverse-path (acks)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # queued | sending | sent | failed | uncertain
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(300))  # host:pid of the sender
+    last_error: Mapped[str | None] = mapped_column(Text)
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from maild.store.models import (
     Message,
     MessageReference,
+    OutgoingMessage,
     Ticket,
     TicketEvent,
     TicketParticipant,
@@ -54,6 +55,13 @@ _REFERENCED_BY = _newest_ticket_of(
     select(Message.ticket_id)
     .join(MessageReference, MessageReference.stored_message_id == Message.id)
     .where(MessageReference.ref == bindparam("ref"), Message.ticket_id.is_not(None))
+)
+# A message we sent (the outbox holds its Message-ID from before it went out).
+_SENT_BY_US = (
+    select(Ticket)
+    .join(OutgoingMessage, OutgoingMessage.ticket_id == Ticket.id)
+    .where(OutgoingMessage.message_id == bindparam("message_id"))
+    .limit(1)
 )
 _BY_NUMBER = select(Ticket).where(Ticket.number == bindparam("number"))
 _BY_SUBJECT = (
@@ -115,13 +123,17 @@ class StoreLookups:
         return self._ref(self._session.scalars(statement, params).first())
 
     def by_message_ids(self, message_ids: Sequence[str]) -> TicketRef | None:
+        """The ticket of a stored message, incoming or one we sent, with one of these ids."""
         for message_id in message_ids:
             found = self._first(
                 _BY_MESSAGE_ID, {"message_id": message_id, "exclude": self._exclude}
-            )
+            ) or self.sent_by_us(message_id)
             if found is not None:
                 return found
         return None
+
+    def sent_by_us(self, message_id: str) -> TicketRef | None:
+        return self._first(_SENT_BY_US, {"message_id": message_id})
 
     def same_message(self, message_id: str, sender: str) -> TicketRef | None:
         """The ticket of an earlier copy of this mail: same Message-ID and same sender (a

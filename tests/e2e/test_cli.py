@@ -185,3 +185,52 @@ def test_agents_work_tickets_from_the_command_line(demo_dir: Path) -> None:
     assert first in {t["number"] for t in theirs["tickets"]}
     nobody = run("customers", "show", "nobody@example.invalid")
     assert nobody.returncode == 1 and "no tickets for nobody@example.invalid" in nobody.stderr
+
+
+def test_agents_review_drafts_from_the_command_line(demo_dir: Path, tmp_path: Path) -> None:
+    """drafts list/show/edit/approve/reject as an agent types them: approval is refused while a
+    placeholder is missing; $EDITOR edits; without [smtp], `send --once` says nothing can go."""
+    config = str(demo_dir / "maild.toml")
+
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return maild("--config", config, *args, cwd=demo_dir, env=env)
+
+    listed = json.loads(run("drafts", "list", "--json").stdout)
+    assert len(listed) == 20
+    first, second = listed[0], listed[1]
+    assert {"id", "ticket", "status", "template", "language", "missing", "subject", "body"} <= (
+        first.keys()
+    )
+    assert first["status"] == "pending" and first["missing"] == ["answer"]
+    refused = run("drafts", "approve", str(first["id"]), "--as", "li.na@example.com")
+    assert refused.returncode == 1 and "[[answer]]" in refused.stderr
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import pathlib, sys\n"
+        "p = pathlib.Path(sys.argv[1])\n"
+        "p.write_text(p.read_text(encoding='utf-8').replace('[[answer]]', '请更新到 5.2 版。'),"
+        " encoding='utf-8')\n",
+        encoding="utf-8",
+    )
+    edited = run(
+        "drafts",
+        "edit",
+        str(first["id"]),
+        "--as",
+        "li.na@example.com",
+        env={"EDITOR": f"{sys.executable} {editor}"},
+    )
+    assert edited.returncode == 0, edited.stderr
+    approved = run("drafts", "approve", str(first["id"]), "--as", "li.na@example.com")
+    assert approved.returncode == 0 and "approved by li.na@example.com" in approved.stdout
+    shown = json.loads(run("drafts", "show", str(first["id"]), "--json").stdout)
+    assert shown["status"] == "approved" and "请更新到 5.2 版。" in shown["body"]
+    assert [r["kind"] for r in shown["revisions"]][-1] == "edited"
+    rejected = run("drafts", "reject", str(second["id"]), "--reason", "dup", "--as", "x@y.z")
+    assert rejected.returncode == 0
+    assert [d["status"] for d in json.loads(run("drafts", "list", "--json").stdout)][:2] == [
+        "approved",
+        "rejected",
+    ]
+    no_smtp = run("send", "--once")
+    assert no_smtp.returncode == 2 and "no [smtp] section" in no_smtp.stderr

@@ -28,6 +28,7 @@ from maild.log import configure_logging
 from maild.mailer import flush_outbox
 from maild.progress import BarProgress, LogProgress, ProgressReporter
 from maild.rules import RuleSet, load_rules
+from maild.sent_copies import sent_copier
 from maild.store.db import Database
 from maild.store.models import utcnow
 from maild.store.rows import warm_up
@@ -137,7 +138,8 @@ def run(obj: Context) -> None:
 
         async def flush(current: Config) -> None:
             if current.smtp is not None:
-                await flush_outbox(database, current.smtp, utcnow)
+                copier = sent_copier(current, database)
+                await flush_outbox(database, current.smtp, utcnow, copy_sent=copier)
 
         daemon = Daemon(config, rules, make_ingestor, reload, flush=flush)
         code = asyncio.run(daemon.run())

@@ -19,6 +19,7 @@ from maild import draft_actions, draft_views, views
 from maild.cli_context import EXIT_REFUSED, Context, fail, open_db, run_action
 from maild.draft_actions import DraftActionError
 from maild.mailer import flush_outbox
+from maild.sent_copies import sent_copier
 from maild.store.models import Draft
 
 
@@ -159,7 +160,15 @@ def send(obj: Context, once: bool, as_json: bool) -> None:
     config = obj.load()
     if config.smtp is None:
         fail("no [smtp] section in the configuration: nothing can be sent")
-    report = asyncio.run(flush_outbox(open_db(config), config.smtp, lambda: datetime.now(UTC)))
+    database = open_db(config)
+    report = asyncio.run(
+        flush_outbox(
+            database,
+            config.smtp,
+            lambda: datetime.now(UTC),
+            copy_sent=sent_copier(config, database),
+        )
+    )
     if as_json:
         views.print_json(report.__dict__, obj.out)
     else:

@@ -57,6 +57,8 @@ class ImapSettings:
     timeout: float
     batch_size: int
     ca_file: Path | None = None
+    # Where a copy of each message maild sends from this mailbox is appended (e.g. "Sent").
+    sent_folder: str | None = None
 
     @property
     def move_to(self) -> str | None:
@@ -296,6 +298,7 @@ def _imap(reader: TableReader) -> ImapSettings:
         password_env=password_env,
         password_file=password_file,
         folders=reader.string_list("folders", ("INBOX",)),
+        sent_folder=reader.string("sent_folder"),
         after_import=after_import,
         timeout=float(reader.integer("timeout", 60, 1, 3600)),
         batch_size=reader.integer("batch_size", 200, 1, 5000),

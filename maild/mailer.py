@@ -7,6 +7,7 @@ agent to see. The states and the never-twice guarantee live in `maild.store.outb
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class FlushReport:
 class _Envelope:
     row_id: int
     ticket_id: int
+    mailbox_id: int
     message_id: str
     sender: str
     recipient: str
@@ -52,9 +54,14 @@ class _OutcomeUnknownError(Exception):
 
 
 async def flush_outbox(
-    database: Database, settings: SmtpSettings, clock: Callable[[], datetime]
+    database: Database,
+    settings: SmtpSettings,
+    clock: Callable[[], datetime],
+    *,
+    copy_sent: Callable[[int, bytes, datetime], None] | None = None,
 ) -> FlushReport:
-    """Send every due message once; returns what happened to them."""
+    """Send every due message once; returns what happened to them. `copy_sent` (mailbox id,
+    message, time) stores a copy of each sent message, e.g. in the IMAP Sent folder."""
     with database.transaction() as session:
         silent_after = timedelta(seconds=settings.timeout * 3 + 60)
         uncertain = outbox.recover_interrupted(session, clock(), silent_after)
@@ -79,6 +86,8 @@ async def flush_outbox(
             outcome, detail = "sent", reply
         _finish(database, envelope, outcome, detail, clock())
         counts[_COUNTED[outcome]] += 1
+        if outcome == "sent" and copy_sent is not None:
+            await _copy(copy_sent, envelope, clock())
     if client is not None and client.is_connected:
         try:
             await client.quit()
@@ -92,8 +101,26 @@ _COUNTED = {"sent": "sent", "retry": "retrying", "failed": "failed", "uncertain"
 
 def _envelope(row: OutgoingMessage) -> _Envelope:
     return _Envelope(
-        row.id, row.ticket_id, row.message_id, row.envelope_from, row.to_address, row.raw
+        row.id,
+        row.ticket_id,
+        row.mailbox_id,
+        row.message_id,
+        row.envelope_from,
+        row.to_address,
+        row.raw,
     )
+
+
+async def _copy(
+    copy_sent: Callable[[int, bytes, datetime], None], envelope: _Envelope, now: datetime
+) -> None:
+    """The Sent-folder copy is a convenience: failing it never un-sends or re-sends."""
+    try:
+        await asyncio.to_thread(copy_sent, envelope.mailbox_id, envelope.raw, now)
+    except Exception as exc:
+        get_logger(ticket_id=envelope.ticket_id, message_id=envelope.message_id).warning(
+            "sent_copy_failed", error=f"{type(exc).__name__}: {exc}"
+        )
 
 
 def _finish(

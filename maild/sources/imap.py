@@ -151,6 +151,15 @@ class ImapInbox:
                 f"after_import {self._settings.after_import!r} failed: {_describe(exc)}"
             ) from exc
 
+    def append(self, folder: str, raw: bytes, when: datetime) -> None:
+        """Store a copy of a message we sent (flagged \\Seen) in `folder`."""
+        client = self._ensure()
+        try:
+            client.append(folder, raw, flags=(b"\\Seen",), msg_time=when)
+        except CONNECTION_ERRORS as exc:
+            self.close()
+            raise SourceError(f"cannot append to {folder}: {_describe(exc)}") from exc
+
     def close(self) -> None:
         client, self._client = self._client, None
         if client is None:

@@ -227,17 +227,32 @@ address = "support@example.com"
         database.dispose()
 
 
+@pytest.fixture
+def smtp_starttls() -> Iterator[SmtpServer]:
+    with SmtpServer(security="starttls", username="support", password="s3cret") as server:
+        yield server
+
+
 def test_the_customer_reply_to_our_reply_threads_back_through_dovecot(
-    tmp_path: Path, dovecot_server: DovecotServer, smtp: SmtpServer
+    tmp_path: Path, dovecot_server: DovecotServer, smtp_starttls: SmtpServer
 ) -> None:
-    """Poll Dovecot, approve and send over SMTP, the customer answers our message (In-Reply-To
-    = our Message-ID): the answer lands on the same ticket, which reopens."""
+    """Poll Dovecot, approve, send over STARTTLS with a login (trusting the server's private
+    CA), a copy lands in the Sent folder; the customer answers our message (In-Reply-To = our
+    Message-ID): the answer lands on the same ticket, which reopens, and the Sent copy polled
+    back is known as ours."""
+    smtp = smtp_starttls
+    dovecot_server.create_folder("Sent")
     config_path = write_config(tmp_path, dovecot_server)
-    with config_path.open("a", encoding="utf-8") as config_file:
-        config_file.write(
-            f'[smtp]\nhost = "{smtp.host}"\nport = {smtp.port}\nsecurity = "none"\n'
-            "allow_insecure = true\n"
-        )
+    text = config_path.read_text(encoding="utf-8").replace(
+        "  timeout = 10\n",
+        '  timeout = 10\n  folders = ["INBOX", "Sent"]\n  sent_folder = "Sent"\n',
+    )
+    config_path.write_text(
+        text
+        + f'[smtp]\nhost = "{smtp.host}"\nport = {smtp.port}\nsecurity = "starttls"\n'
+        + f'ca_file = "{smtp.ca_file}"\nusername = "support"\npassword_env = "SMTP_SECRET"\n',
+        encoding="utf-8",
+    )
     dovecot_server.append(mail("<a@customer>", "Cannot sync my calendar"))
     assert run_maild(config_path, dovecot_server, "poll", "--once").returncode == 0
     database = open_database(load_config(config_path).database_url)
@@ -247,7 +262,7 @@ def test_the_customer_reply_to_our_reply_threads_back_through_dovecot(
         database.dispose()
     answer = tmp_path / "answer.txt"
     answer.write_text(ANSWER, encoding="utf-8")
-    env = maild_env(dovecot_server)
+    env = {**maild_env(dovecot_server), "SMTP_SECRET": "s3cret"}
     for args in (
         ("drafts", "edit", str(draft["id"]), "--file", str(answer), "--as", AGENT),
         ("drafts", "approve", str(draft["id"]), "--as", AGENT),
@@ -263,6 +278,7 @@ def test_the_customer_reply_to_our_reply_threads_back_through_dovecot(
         )
         assert done.returncode == 0, (args, done.stderr)
     ours = smtp.wait_for(1)[0].message()
+    assert dovecot_server.message_count("Sent") == 1
     reply = mail(
         "<b@customer>",
         f"Re: {ours['Subject']}",
@@ -282,8 +298,9 @@ def test_the_customer_reply_to_our_reply_threads_back_through_dovecot(
     assert sorted((m["direction"], m["thread_method"]) for m in shown["messages"]) == [
         ("in", "in-reply-to"),
         ("in", "new"),
-        ("out", "sent-reply"),
+        ("out", "same-message"),  # the Sent copy, known by our Message-ID
     ]
+    assert shown["first_response_at"] is not None and shown["message_count"] == 3
 
 
 def maildir(root: Path) -> Path:

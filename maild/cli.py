@@ -20,6 +20,7 @@ from maild import resources, views
 from maild.cli_context import EXIT_POLL_FAILED, Context, fail, open_db
 from maild.cli_drafts import drafts, send
 from maild.cli_rules import classify, rules
+from maild.cli_sla import digest, escalate
 from maild.cli_tickets import customers, tickets
 from maild.config import Config, load_config
 from maild.daemon import Daemon
@@ -292,3 +293,5 @@ main.add_command(tickets)
 main.add_command(customers)
 main.add_command(drafts)
 main.add_command(send)
+main.add_command(escalate)
+main.add_command(digest)

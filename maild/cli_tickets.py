@@ -7,13 +7,14 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import click
 from sqlalchemy.orm import Session
 
 from maild import ticket_actions, ticket_views, views
 from maild.cli_context import Context, open_db, run_action
+from maild.escalation import overdue_ticket_ids
 from maild.rules import PRIORITIES
 from maild.store.models import Ticket
 from maild.ticket_actions import CLOSE_REASONS, TicketActionError
@@ -48,11 +49,21 @@ def tickets() -> None:
 @tickets.command("list")
 @click.option("--status", type=click.Choice(["new", "open", "waiting", "resolved", "closed"]))
 @click.option("--owner", help="Only tickets whose owner contains this (name or address).")
+@click.option(
+    "--overdue",
+    is_flag=True,
+    help="Only tickets overdue for their priority or unanswered for more than 24 hours.",
+)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
 @click.pass_obj
-def tickets_list(obj: Context, status: str | None, owner: str | None, as_json: bool) -> None:
+def tickets_list(
+    obj: Context, status: str | None, owner: str | None, overdue: bool, as_json: bool
+) -> None:
     """Every ticket, oldest first."""
-    rows = ticket_views.list_tickets(open_db(obj.load()), status=status, owner=owner)
+    config = obj.load()
+    database = open_db(config)
+    only = overdue_ticket_ids(database, config, datetime.now(UTC)) if overdue else None
+    rows = ticket_views.list_tickets(database, status=status, owner=owner, only=only)
     if as_json:
         views.print_json(rows, obj.out)
     else:

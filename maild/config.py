@@ -26,7 +26,19 @@ from maild.config_mail import (
     read_smtp,
     secret_keys,
 )
-from maild.config_policy import SlaSettings, TicketSettings, read_sla, read_tickets
+from maild.config_policy import (
+    DEFAULT_TIERS,
+    DigestSettings,
+    EscalationTier,
+    NotificationSettings,
+    SlaSettings,
+    TicketSettings,
+    read_digest,
+    read_escalation,
+    read_notifications,
+    read_sla,
+    read_tickets,
+)
 from maild.tomlreader import ConfigError, TableReader, TomlSource, parse_duration, read_toml
 
 __all__ = [
@@ -108,6 +120,10 @@ class Config:
     tickets: TicketSettings
     log_level: str = "info"
     smtp: SmtpSettings | None = None
+    escalation: tuple[EscalationTier, ...] = DEFAULT_TIERS
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    sweep_interval: timedelta = timedelta(minutes=5)
 
     def mailbox(self, name: str) -> MailboxConfig:
         for mailbox in self.mailboxes:
@@ -147,10 +163,13 @@ def config_from_mapping(
 
     owners = _owners(top)
     database_url = _database_url(top, source.base)
-    poll_interval, retry_backoff = _schedule(top)
+    poll_interval, retry_backoff, sweep_interval = _schedule(top)
     log_level = _log_level(top)
     sla = read_sla(top, timezone)
     tickets = read_tickets(top)
+    escalation = read_escalation(top)
+    digest = read_digest(top)
+    notifications = read_notifications(top)
     smtp = read_smtp(top)
 
     mailboxes = tuple(_mailbox(reader, owners, smtp) for reader in top.tables("mailbox"))
@@ -174,6 +193,10 @@ def config_from_mapping(
         tickets=tickets,
         log_level=log_level,
         smtp=smtp,
+        escalation=escalation,
+        digest=digest,
+        notifications=notifications,
+        sweep_interval=sweep_interval,
     )
 
 
@@ -203,15 +226,18 @@ def _database_url(top: TableReader, base: Path) -> str:
     return url
 
 
-def _schedule(top: TableReader) -> tuple[timedelta, timedelta]:
+def _schedule(top: TableReader) -> tuple[timedelta, timedelta, timedelta]:
+    """(poll_interval, retry_backoff, sweep_interval) of `[schedule]`."""
     poll_interval = DEFAULT_POLL_INTERVAL
     retry_backoff = timedelta(seconds=10)
+    sweep_interval = timedelta(minutes=5)
     table = top.table("schedule")
     if table is not None:
         poll_interval = table.duration("poll_interval", poll_interval, timedelta(seconds=1))
         retry_backoff = table.duration("retry_backoff", retry_backoff, timedelta(milliseconds=100))
+        sweep_interval = table.duration("sweep_interval", sweep_interval, timedelta(seconds=1))
         table.reject_unknown()
-    return poll_interval, retry_backoff
+    return poll_interval, retry_backoff, sweep_interval
 
 
 def _log_level(top: TableReader) -> str:

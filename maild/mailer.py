@@ -33,7 +33,7 @@ class FlushReport:
 @dataclass(frozen=True)
 class _Envelope:
     row_id: int
-    ticket_id: int
+    ticket_id: int | None
     mailbox_id: int
     message_id: str
     sender: str

@@ -51,7 +51,7 @@ def build_message(
     in_reply_to: str | None,
     references: Sequence[str],
     date: datetime,
-    auto_submitted: bool = False,
+    auto_submitted: str | None = None,
     extra_headers: Sequence[tuple[str, str]] = (),
 ) -> OutgoingMail:
     """One message, text (plus HTML as an alternative when given), ready for SMTP."""
@@ -68,8 +68,9 @@ def build_message(
     if references:
         message["References"] = " ".join(references)
     if auto_submitted:
-        # RFC 3834: marks the message as automatic, so other responders do not answer it.
-        message["Auto-Submitted"] = "auto-replied"
+        # RFC 3834: "auto-replied" (an acknowledgement) or "auto-generated" (a notification)
+        # marks the message as automatic, so other responders do not answer it.
+        message["Auto-Submitted"] = auto_submitted
         message["X-Auto-Response-Suppress"] = "All"  # Exchange's own out-of-office loop guard
     for name, value in extra_headers:
         message[name] = value

@@ -187,7 +187,7 @@ class ReplyStage:
             in_reply_to=parent,
             references=references_for(parent, message.references or []),
             date=now,
-            auto_submitted=True,
+            auto_submitted="auto-replied",
         )
         interval = mailbox.replies.ack_interval.total_seconds()
         bucket = int(now.timestamp() // interval)

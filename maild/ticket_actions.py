@@ -52,6 +52,7 @@ def resolve(session: Session, ticket: Ticket, actor: str, now: datetime) -> None
     if ticket.status in ("resolved", "closed"):
         raise TicketActionError(f"{ticket.number} is already {ticket.status}")
     _set_status(session, ticket, "resolved", actor, now)
+    ticket.resolved_at = now
 
 
 def close(session: Session, ticket: Ticket, reason: str, actor: str, now: datetime) -> None:

@@ -19,6 +19,7 @@ from maild.store.models import (
     TicketEvent,
     TicketParticipant,
 )
+from maild.store.sla_store import current_tiers, ticket_clocks
 from maild.ticket_actions import TicketActionError, find_ticket
 
 
@@ -30,6 +31,7 @@ def _ticket_dict(
     ticket: Ticket, message_count: int, linked_to: str | None, merged_into: str | None = None
 ) -> dict[str, Any]:
     return {
+        "id": ticket.id,
         "number": ticket.number,
         "status": ticket.status,
         "close_reason": ticket.close_reason,
@@ -62,9 +64,10 @@ def list_tickets(
     owner: str | None = None,
     customer: str | None = None,
     participant: str | None = None,
+    only: set[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Tickets oldest first, filtered by status, owner (substring), customer address, or an
-    address that took part without being the customer."""
+    """Tickets oldest first, filtered by status, owner (substring), customer address, an
+    address that took part without being the customer, or ticket ids (`only`)."""
     linked = aliased(Ticket)
     merged = aliased(Ticket)
     counts = (
@@ -97,8 +100,15 @@ def list_tickets(
         query = query.where(Ticket.status == status)
     if owner is not None:
         query = query.where(func.lower(Ticket.owner).contains(owner.lower()))
+    if only is not None:
+        query = query.where(Ticket.id.in_(sorted(only)))
     with database.session() as session:
-        return [_ticket_dict(t, n, link, into) for t, n, link, into in session.execute(query)]
+        rows = [_ticket_dict(t, n, link, into) for t, n, link, into in session.execute(query)]
+        ids = [row.pop("id") for row in rows]
+        tiers = current_tiers(session, ticket_clocks(session, ids))
+    for ticket_id, row in zip(ids, rows, strict=True):
+        row["escalation_tier"] = tiers.get(ticket_id)
+    return rows
 
 
 def show_ticket(database: Database, number: str) -> dict[str, Any] | None:
@@ -122,6 +132,10 @@ def show_ticket(database: Database, number: str) -> dict[str, Any] | None:
             linked.number if linked else None,
             merged.number if merged else None,
         )
+        result.pop("id")
+        clocks = ticket_clocks(session, [ticket.id])
+        result["escalation_tier"] = current_tiers(session, clocks).get(ticket.id)
+        result["unanswered_since"] = _iso(clocks[0].unanswered_since) if clocks else None
         result["participants"] = list(
             session.scalars(
                 select(TicketParticipant.address)

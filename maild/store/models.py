@@ -219,6 +219,7 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None]
     last_customer_at: Mapped[datetime | None]
     last_agent_reply_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]  # when an agent last marked it resolved
     closed_at: Mapped[datetime | None]
 
 
@@ -312,10 +313,11 @@ class OutgoingMessage(Base):
     __table_args__ = (Index(None, "state", "next_attempt_at"), Index(None, "to_address", "kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # None for mail about no single ticket (the supervisors' digest).
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"), unique=True)
     mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id"))
-    kind: Mapped[str] = mapped_column(String(12))  # reply | ack
+    kind: Mapped[str] = mapped_column(String(12))  # reply | ack | notification | digest
     # What must never be queued twice: a draft, or the ack to one sender in one interval.
     dedupe_key: Mapped[str] = mapped_column(String(500), unique=True)
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
@@ -333,3 +335,22 @@ class OutgoingMessage(Base):
     smtp_reply: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class Notification(Base):
+    """Every escalation, reminder, follow-up and digest decided, once: `key` names the ticket,
+    the unanswered episode (its start), the tier and the recipient, and is unique, so a second
+    sweep, a restart or a concurrent sweeper finds it taken and sends nothing."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(700), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))  # escalation | reminder | followup | digest
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    episode: Mapped[datetime | None]  # when the unanswered episode (or resolution) began
+    tier: Mapped[int] = mapped_column(Integer, default=0)  # 1-based escalation tier; else 0
+    recipient: Mapped[str] = mapped_column(String(400))
+    detail: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))

@@ -38,7 +38,7 @@ def queue(
     session: Session,
     *,
     mail: OutgoingMail,
-    ticket_id: int,
+    ticket_id: int | None,
     mailbox_id: int,
     kind: str,
     dedupe_key: str,
@@ -104,6 +104,8 @@ def claim_due(session: Session, now: datetime, limit: int = 50) -> list[Outgoing
 def mark_sent(session: Session, row: OutgoingMessage, reply: str, now: datetime) -> None:
     row.state, row.sent_at, row.smtp_reply, row.last_error = "sent", now, reply, None
     _set_draft(session, row, "sent", None)
+    if row.ticket_id is None:
+        return  # a digest: about no single ticket
     ticket = session.get_one(Ticket, row.ticket_id)
     record_event(
         session,
@@ -138,13 +140,15 @@ def mark_retry(session: Session, row: OutgoingMessage, error: str, now: datetime
 def mark_failed(session: Session, row: OutgoingMessage, error: str, now: datetime) -> None:
     row.state, row.last_error = "failed", error
     _set_draft(session, row, "failed", error)
-    record_event(session, row.ticket_id, now, "mail_failed", kind=row.kind, error=error)
+    if row.ticket_id is not None:
+        record_event(session, row.ticket_id, now, "mail_failed", kind=row.kind, error=error)
 
 
 def mark_uncertain(session: Session, row: OutgoingMessage, reason: str, now: datetime) -> None:
     row.state, row.last_error = "uncertain", reason
     _set_draft(session, row, "uncertain", reason)
-    record_event(session, row.ticket_id, now, "mail_uncertain", message_id=row.message_id)
+    if row.ticket_id is not None:
+        record_event(session, row.ticket_id, now, "mail_uncertain", message_id=row.message_id)
 
 
 def recover_interrupted(session: Session, now: datetime, silent_after: timedelta) -> int:
@@ -173,9 +177,10 @@ def requeue(session: Session, row: OutgoingMessage, actor: str, now: datetime) -
     Message-ID, so a copy that did arrive is recognised as the same message."""
     row.state, row.next_attempt_at, row.claimed_by = "queued", now, None
     _set_draft(session, row, "approved", None)
-    record_event(
-        session, row.ticket_id, now, "mail_requeued", actor=actor, message_id=row.message_id
-    )
+    if row.ticket_id is not None:
+        record_event(
+            session, row.ticket_id, now, "mail_requeued", actor=actor, message_id=row.message_id
+        )
 
 
 def _customer_wrote_since(session: Session, row: OutgoingMessage, ticket: Ticket) -> bool:

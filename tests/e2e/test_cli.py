@@ -234,3 +234,47 @@ def test_agents_review_drafts_from_the_command_line(demo_dir: Path, tmp_path: Pa
     ]
     no_smtp = run("send", "--once")
     assert no_smtp.returncode == 2 and "no [smtp] section" in no_smtp.stderr
+
+
+def test_escalate_digest_and_overdue_from_the_command_line(tmp_path: Path) -> None:
+    """The sample mailbox left unanswered for days: `escalate --dry-run --json` shows what
+    would go out and records nothing; the real sweep decides it once; the digest previews;
+    `tickets list --overdue` shows the tickets and their tiers."""
+    sample = resources.packaged("sample-mailbox")
+    config = tmp_path / "maild.toml"
+    config.write_text(
+        'timezone = "Asia/Shanghai"\n'
+        'supervisors = ["Wang Fang <wang.fang@example.com>"]\n'
+        "[[mailbox]]\n"
+        'name = "sample"\n'
+        'address = "support@example.com"\n'
+        'default_owner = "Li Na <li.na@example.com>"\n'
+        "  [mailbox.maildir]\n"
+        f'  path = "{sample}"\n',
+        encoding="utf-8",
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return maild("--config", str(config), *args, cwd=tmp_path)
+
+    assert run("poll", "--once").returncode == 0
+    now = "2026-11-23T12:00:00+08:00"
+    dry = run("escalate", "--now", now, "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    planned = json.loads(dry.stdout)
+    assert planned and {"ticket", "tier", "after_hours", "to", "age_hours"} <= planned[0].keys()
+    assert {p["to"] for p in planned} >= {"wang.fang@example.com"}
+    assert json.loads(run("escalate", "--now", now, "--dry-run", "--json").stdout) == planned
+    done = json.loads(run("escalate", "--now", now, "--json").stdout)
+    assert [(d["ticket"], d["tier"], d["to"]) for d in done] == [
+        (p["ticket"], p["tier"], p["to"]) for p in planned
+    ]
+    assert json.loads(run("escalate", "--now", now, "--json").stdout) == []
+    overdue = json.loads(run("tickets", "list", "--overdue", "--json").stdout)
+    tiers: dict[str, int] = {}
+    for notice in done:
+        tiers[notice["ticket"]] = max(tiers.get(notice["ticket"], 0), notice["tier"])
+    assert {t["number"]: t["escalation_tier"] for t in overdue if t["number"] in tiers} == tiers
+    preview = run("digest", "--now", now, "--preview")
+    assert preview.returncode == 0 and "Overdue digest for 2026-11-23" in preview.stdout
+    assert overdue[0]["number"] in preview.stdout

@@ -222,3 +222,46 @@ def test_bad_sending_settings_name_the_line(
     assert complaint in str(error)
     if line is not None:
         assert error.line == line
+
+
+def test_escalation_digest_and_notification_settings(tmp_path: Path) -> None:
+    text = MAILBOX + (
+        '[sla]\nclock = "business"\nremind_every = "12h"\n'
+        '[[escalation]]\nafter = "4h"\nnotify = "owner"\n'
+        '[[escalation]]\nafter = "1d"\nnotify = "supervisors"\n'
+        '[digest]\nat = "07:30"\nsend_empty = true\n'
+        '[notifications]\nlanguage = "zh"\n'
+        '[schedule]\nsweep_interval = "1m"\n'
+    )
+    config = load_config(write(tmp_path, text))
+    assert (config.sla.clock, config.sla.remind_every) == ("business", timedelta(hours=12))
+    assert [(t.after, t.notify) for t in config.escalation] == [
+        (timedelta(hours=4), "owner"),
+        (timedelta(days=1), "supervisors"),
+    ]
+    assert (config.digest.at.hour, config.digest.at.minute, config.digest.send_empty) == (
+        7,
+        30,
+        True,
+    )
+    assert config.notifications.language == "zh"
+    assert config.sweep_interval == timedelta(minutes=1)
+    default = load_config(write(tmp_path, MAILBOX))
+    assert [t.after for t in default.escalation] == [timedelta(hours=24), timedelta(hours=48)]
+    assert default.sla.clock == "24x7" and default.digest.at.hour == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ('[sla]\nclock = "lunar"\n', 'must be "24x7" or "business"'),
+        ('[[escalation]]\nafter = "24h"\nnotify = "boss"\n', 'must be "owner" or "supervisors"'),
+        ('[[escalation]]\nafter = "48h"\n[[escalation]]\nafter = "24h"\n', "increasing order"),
+        ('[[escalation]]\nnotify = "owner"\n', "after: is required"),
+        ('[digest]\nat = "8 am"\n', "not a time like 08:00"),
+        ('[notifications]\nlanguage = "fr"\n', "must be en or zh"),
+        ('[digest]\nwhen = "08:00"\n', "when"),
+    ],
+)
+def test_bad_escalation_settings_are_named(tmp_path: Path, text: str, complaint: str) -> None:
+    assert complaint in str(error_of(tmp_path, MAILBOX + text))

@@ -140,7 +140,7 @@ def test_built_message_threads_and_survives_chinese() -> None:
         in_reply_to="<a@customer>",
         references=["<root@customer>", "<a@customer>"],
         date=datetime(2026, 11, 24, 10, 0, tzinfo=UTC),
-        auto_submitted=True,
+        auto_submitted="auto-replied",
     )
     assert mail.raw.isascii()  # RFC 2047 headers, quoted-printable bodies: 7-bit clean
     parsed = email.message_from_bytes(mail.raw, policy=email.policy.default)

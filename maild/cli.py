@@ -33,6 +33,7 @@ from maild.sent_copies import sent_copier
 from maild.store.db import Database
 from maild.store.models import utcnow
 from maild.store.rows import warm_up
+from maild.sweeping import sweep_and_send
 
 
 @contextmanager
@@ -142,7 +143,10 @@ def run(obj: Context) -> None:
                 copier = sent_copier(current, database)
                 await flush_outbox(database, current.smtp, utcnow, copy_sent=copier)
 
-        daemon = Daemon(config, rules, make_ingestor, reload, flush=flush)
+        async def sweep(current: Config) -> None:
+            await sweep_and_send(database, current)
+
+        daemon = Daemon(config, rules, make_ingestor, reload, flush=flush, sweep=sweep)
         code = asyncio.run(daemon.run())
     sys.exit(code)
 

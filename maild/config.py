@@ -7,6 +7,7 @@ here. Passwords are never read into the config: only the name of the variable or
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -216,6 +217,12 @@ def _owners(top: TableReader) -> dict[str, str]:
 
 
 def _database_url(top: TableReader, base: Path) -> str:
+    """The database URL; a relative SQLite path is relative to the config file's folder, or to
+    systemd's `$STATE_DIRECTORY` when maild runs as a service (its config folder, /etc/maild,
+    is read-only there)."""
+    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    if state:
+        base = Path(state)
     url = f"sqlite:///{(base / 'maild.db').resolve()}"
     table = top.table("database")
     if table is not None:
@@ -252,7 +259,7 @@ def _log_level(top: TableReader) -> str:
 
 
 def _resolve_sqlite_url(url: str, base: Path) -> str:
-    """Make a relative SQLite path relative to the config file's folder, not the cwd."""
+    """Make a relative SQLite path relative to `base` (see `_database_url`), not the cwd."""
     prefix = "sqlite:///"
     if not url.startswith(prefix) or url == "sqlite:///:memory:":
         return url

@@ -265,3 +265,17 @@ def test_escalation_digest_and_notification_settings(tmp_path: Path) -> None:
 )
 def test_bad_escalation_settings_are_named(tmp_path: Path, text: str, complaint: str) -> None:
     assert complaint in str(error_of(tmp_path, MAILBOX + text))
+
+
+def test_under_systemd_a_relative_sqlite_path_lives_in_the_state_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/etc/maild is read-only to the service: `sqlite:///maild.db` (or no [database] at all)
+    means $STATE_DIRECTORY/maild.db when systemd sets it."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("STATE_DIRECTORY", f"{state}:/var/lib/other")
+    named = load_config(write(tmp_path, '[database]\nurl = "sqlite:///maild.db"\n' + MAILBOX))
+    assert named.database_url == f"sqlite:///{state / 'maild.db'}"
+    assert load_config(write(tmp_path, MAILBOX)).database_url == f"sqlite:///{state / 'maild.db'}"
+    absolute = load_config(write(tmp_path, '[database]\nurl = "sqlite:////srv/m.db"\n' + MAILBOX))
+    assert absolute.database_url == "sqlite:////srv/m.db"

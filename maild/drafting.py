@@ -56,6 +56,8 @@ class ReplyFacts:
     agent_name: str | None
     signature: str | None
     response_target: timedelta | None
+    # The SLA clock counts business hours: the target reads "4 business hours" / "4 个工作小时".
+    business_hours: bool = False
     captures: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -106,7 +108,11 @@ def reply_context(facts: ReplyFacts, language: str) -> dict[str, Any]:
         language=language,
     )
     if facts.response_target is not None:
-        context["response_target"] = format_duration(facts.response_target, language)
+        target = format_duration(facts.response_target, language)
+        if facts.business_hours:
+            amount, _, unit = target.partition(" ")
+            target = f"{amount} 个工作{unit}" if language == "zh" else f"{amount} business {unit}"
+        context["response_target"] = target
     return context
 
 

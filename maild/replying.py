@@ -119,6 +119,7 @@ class ReplyStage:
             agent_name=agent_name(ticket.assignee, ticket.owner),
             signature=mailbox.replies.signature if mailbox else None,
             response_target=self._config.sla.targets.get(ticket.priority or "normal"),
+            business_hours=self._config.sla.clock == "business",
             captures={k: str(v) for k, v in (message.captures or {}).items()},
         )
 

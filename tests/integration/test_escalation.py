@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from maild.escalation import sweep
 from maild.ingest import Ingestor
 from maild.mailer import flush_outbox
 from maild.store.db import Database, open_database
-from maild.store.models import Notification, OutgoingMessage
+from maild.store.models import Notification, OutgoingMessage, Ticket
 from maild.templating import TemplateSet
 from maild.ticket_views import list_tickets
 from tests.integration.test_tickets import mail
@@ -204,8 +205,6 @@ def test_digest_groups_by_owner_oldest_first_once_a_day(database: Database) -> N
         customer(3, "Where is my parcel", now - timedelta(hours=2)),  # not overdue yet
     )
     with database.transaction() as session:
-        from maild.store.models import Ticket  # noqa: PLC0415
-
         ticket = session.scalars(select(Ticket).where(Ticket.subject == "Cannot log in")).one()
         ticket.owner = "Zhou Min <zhou.min@example.com>"
     templates = TemplateSet(config.templates_dir)
@@ -232,3 +231,25 @@ def test_nothing_overdue_sends_nothing_unless_asked(database: Database) -> None:
     chatty = settings(digest={"at": "08:00", "send_empty": True})
     (first, _second) = send_digest(database, chatty, templates, now)
     assert first.total == 0 and "nothing overdue" in first.text
+
+
+def test_notifications_in_chinese(database: Database, smtp: SmtpServer) -> None:
+    config = settings(smtp, notifications={"language": "zh"})
+    poll(
+        database, config, (mail("<a@customer>", "无法登录", "你好，\r\n一直提示密码错误。\r\n"), T0)
+    )
+    run_sweep(database, config, T0 + timedelta(hours=24, minutes=1))
+    assert (
+        asyncio.run(flush_outbox(database, config.smtp, lambda: T0 + timedelta(hours=25))).sent == 1
+    )  # type: ignore[arg-type]
+    message = smtp.received[0].message()
+    assert "【升级】" in message["Subject"] and "无法登录" in message["Subject"]
+    body = message.get_body(("plain",))
+    assert body is not None and "一直提示密码错误" in body.get_content()
+    (digest,) = send_digest(
+        database,
+        replace(config, supervisors=("Wang Fang <wang.fang@example.com>",)),
+        TemplateSet(config.templates_dir),
+        datetime(2026, 11, 22, 0, 30, tzinfo=UTC),
+    )
+    assert digest.subject.startswith("逾期工单日报") and "无法登录" in digest.text

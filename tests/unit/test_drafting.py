@@ -96,6 +96,12 @@ def test_response_targets_read_as_people_say_them(span: timedelta, en: str, zh: 
     assert (format_duration(span, "en"), format_duration(span, "zh")) == (en, zh)
 
 
+def test_a_business_hours_target_says_so() -> None:
+    business = replace(FACTS, business_hours=True)
+    assert reply_context(business, "en")["response_target"] == "4 business hours"
+    assert reply_context(business, "zh")["response_target"] == "4 个工作小时"
+
+
 def test_the_agent_is_the_assignee_else_the_named_owner() -> None:
     assert agent_name("Wang Fang <wang.fang@example.com>", "Li Na <li.na@x>") == "Wang Fang"
     assert agent_name(None, "Li Na <li.na@example.com>") == "Li Na"

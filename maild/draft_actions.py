@@ -20,6 +20,7 @@ from maild.store.drafts import add_revision
 from maild.store.models import Draft, Mailbox, Message, OutgoingMessage, Ticket
 from maild.store.tickets import record_event
 from maild.templating import markers_in
+from maild.users import active_user, users_exist
 
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
@@ -58,12 +59,20 @@ def edit(
 def approve(
     session: Session, draft: Draft, approver: str, config: Config, now: datetime
 ) -> OutgoingMessage:
-    """Approve and queue the reply; refused while a placeholder is unresolved."""
+    """Approve and queue the reply; refused while a placeholder is unresolved, and, once
+    maild has users, unless the approver is an active one (of any role)."""
     _must_be(draft, "pending", "approved")
     if not _ADDRESS.match(approver):
         raise DraftActionError(
             f"--as must be the approving agent's email address, not {approver!r}"
         )
+    if users_exist(session):
+        user = active_user(session, approver)
+        if user is None:
+            raise DraftActionError(
+                f"{approver} is not an active maild user: `maild users list` shows who can approve"
+            )
+        approver = user.email  # as stored (lower-case), so every record names them alike
     missing = markers_in(draft.subject, draft.body_text, draft.body_html or "")
     draft.missing = list(missing)
     if missing:

@@ -354,3 +354,32 @@ class Notification(Base):
     detail: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(index=True)
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+
+
+class User(Base):
+    """Someone who signs in to the web pages (and whose address approves drafts)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # lower-case
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(12))  # agent | supervisor | admin
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, with its parameters
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A per-user token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from maild import draft_actions
+from maild import draft_actions, users
 from maild.config import Config, config_from_mapping
 from maild.draft_actions import DraftActionError
 from maild.draft_views import list_drafts, show_draft
@@ -222,3 +222,27 @@ def test_our_own_ack_coming_back_gets_no_ack(database: Database) -> None:
     inbox.add(ours, now())
     poll(database, inbox, config)
     assert len(acks(database)) == 1
+
+
+def test_once_users_exist_only_an_active_user_may_approve(database: Database) -> None:
+    """Before any user is added any address approves; afterwards the approver must be an
+    active user (of any role), and is recorded with the address as stored."""
+    inbox = MemoryInbox()
+    inbox.add(mail("<a@customer>", "Invoice for October"), now())
+    inbox.add(mail("<b@other>", "Cannot log in", sender="Wu Lei <wu.lei@example.org>"), now())
+    poll(database, inbox)
+    first, second = (draft["id"] for draft in list_drafts(database))
+    for draft_id in (first, second):
+        edit(database, draft_id, "Hello,\n\nDone: it works again.\n")
+    approve(database, first, "anyone@example.com")
+    with database.transaction() as session:
+        users.add_user(session, AGENT, "Li Na", "agent", "correct horse", now())
+        users.add_user(session, "gone@example.com", "Gone", "admin", "correct horse", now())
+        users.disable_user(session, "gone@example.com", now())
+    for refused in ("anyone@example.com", "gone@example.com"):
+        with pytest.raises(DraftActionError, match=f"{refused} is not an active maild user"):
+            approve(database, second, refused)
+    assert [d["status"] for d in list_drafts(database)] == ["approved", "pending"]
+    approve(database, second, "Li.Na@Example.com")
+    decided = {d["id"]: d["decided_by"] for d in list_drafts(database)}
+    assert decided == {first: "anyone@example.com", second: AGENT}

@@ -23,6 +23,7 @@ from maild.cli_rules import classify, rules
 from maild.cli_sla import digest, escalate
 from maild.cli_tickets import customers, tickets
 from maild.cli_users import users
+from maild.cli_web import web
 from maild.config import Config, load_config
 from maild.daemon import Daemon
 from maild.ingest import Ingestor
@@ -301,3 +302,4 @@ main.add_command(send)
 main.add_command(escalate)
 main.add_command(digest)
 main.add_command(users)
+main.add_command(web)

@@ -40,6 +40,7 @@ from maild.config_policy import (
     read_sla,
     read_tickets,
 )
+from maild.config_web import WebSettings, read_web
 from maild.tomlreader import ConfigError, TableReader, TomlSource, parse_duration, read_toml
 
 __all__ = [
@@ -125,6 +126,7 @@ class Config:
     digest: DigestSettings = field(default_factory=DigestSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     sweep_interval: timedelta = timedelta(minutes=5)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def mailbox(self, name: str) -> MailboxConfig:
         for mailbox in self.mailboxes:
@@ -172,6 +174,7 @@ def config_from_mapping(
     digest = read_digest(top)
     notifications = read_notifications(top)
     smtp = read_smtp(top)
+    web = read_web(top)
 
     mailboxes = tuple(_mailbox(reader, owners, smtp) for reader in top.tables("mailbox"))
     names = [m.name for m in mailboxes]
@@ -198,6 +201,7 @@ def config_from_mapping(
         digest=digest,
         notifications=notifications,
         sweep_interval=sweep_interval,
+        web=web,
     )
 
 

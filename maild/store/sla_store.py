@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, false, func, insert, or_, select
+from sqlalchemy import Select, Table, and_, false, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,13 +17,12 @@ from maild.store.models import Message, Notification, Ticket
 _CHUNK = 500
 
 
-def unanswered_since(
-    session: Session, ticket_ids: Sequence[int] | None = None
-) -> dict[int, datetime]:
-    """Per new/open ticket: the arrival of its oldest customer message after the last agent
-    reply that was sent (automatic mail, bounces and lists are not the customer waiting)."""
-    query = (
-        select(Message.ticket_id, func.min(Message.internaldate))
+def unanswered_query() -> Select[int | None, datetime]:
+    """(ticket_id, since) per new/open ticket: the arrival of its oldest customer message after
+    the last agent reply that was sent (automatic mail, bounces and lists are not the customer
+    waiting). The one definition of "unanswered" in SQL; callers may join and narrow it."""
+    return (
+        select(Message.ticket_id.label("ticket_id"), func.min(Message.internaldate).label("since"))
         .join(Ticket, Ticket.id == Message.ticket_id)
         .where(
             Ticket.status.in_(("new", "open")),
@@ -39,6 +38,13 @@ def unanswered_since(
         )
         .group_by(Message.ticket_id)
     )
+
+
+def unanswered_since(
+    session: Session, ticket_ids: Sequence[int] | None = None
+) -> dict[int, datetime]:
+    """`unanswered_query` as a dict, for every ticket or those of `ticket_ids`."""
+    query = unanswered_query()
     found: dict[int, datetime] = {}
     for chunk in _chunks(ticket_ids):
         narrowed = query if chunk is None else query.where(Message.ticket_id.in_(chunk))

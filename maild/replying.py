@@ -87,6 +87,8 @@ class ReplyStage:
         created = {item.ticket_id for item in answering if item.created}
         for item in answering:
             message, ticket = messages[item.message_pk], tickets[item.ticket_id]
+            if _answered_since(ticket, message):
+                continue  # an agent's reply (a Sent copy in the same batch) already answered it
             mailbox = mailboxes.get(message.mailbox_id)
             facts = self._facts(ticket, message, mailbox)
             if last[item.ticket_id] is item:
@@ -218,6 +220,11 @@ class ReplyStage:
                 )
             )
         )
+
+
+def _answered_since(ticket: Ticket, message: Message) -> bool:
+    replied = ticket.last_agent_reply_at
+    return replied is not None and replied >= message.internaldate
 
 
 def _load(session: Session, model: Any, ids: list[int]) -> Sequence[Any]:

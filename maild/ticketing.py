@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from maild.log import get_logger
 from maild.rules import PRIORITIES
-from maild.store.models import Message, Ticket
+from maild.store.models import Draft, Message, Ticket
 from maild.store.tickets import (
     StoreLookups,
     add_participants,
@@ -34,6 +34,7 @@ from maild.threader import (
 )
 
 _MESSAGES = cast(Table, Message.__table__)
+_DRAFTS = cast(Table, Draft.__table__)
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,8 @@ def _attach_ours(
             ticket.last_agent_reply_at = at
         # Waiting on the customer, unless they wrote again after this reply.
         latest_customer = ticket.last_customer_at
+        if latest_customer is None or at >= latest_customer:
+            _supersede_drafts(session, ticket, message, at)
         if ticket.status in ("new", "open") and (latest_customer is None or at >= latest_customer):
             record_event(
                 session,
@@ -315,6 +318,24 @@ def _attach_ours(
         direction="out",
         answered=answered,
     )
+
+
+def _supersede_drafts(session: Session, ticket: Ticket, message: Message, at: datetime) -> None:
+    """An agent answered from a mail client: maild's pending draft would answer twice, and
+    keep an answered ticket in the queue. It is set aside (rejected, with the reason)."""
+    pending = session.execute(
+        update(_DRAFTS)
+        .where(_DRAFTS.c.ticket_id == ticket.id, _DRAFTS.c.status == "pending")
+        .values(
+            status="rejected",
+            decided_by=message.from_address,
+            decided_at=at,
+            reason=f"answered outside maild ({message.message_id})",
+        )
+        .returning(_DRAFTS.c.id)
+    ).all()
+    for (draft_id,) in pending:
+        record_event(session, ticket.id, at, "draft_superseded", draft=draft_id, message=message.id)
 
 
 def _higher(priority: str, than: str | None) -> bool:

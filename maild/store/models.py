@@ -215,7 +215,8 @@ class Ticket(Base):
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     # Set by `tickets merge`: this ticket's messages moved there; replies to it follow.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
-    created_at: Mapped[datetime]
+    # Indexed: the dashboard counts tickets by the day they were created (last 30 days).
+    created_at: Mapped[datetime] = mapped_column(index=True)
     first_response_at: Mapped[datetime | None]
     last_customer_at: Mapped[datetime | None]
     last_agent_reply_at: Mapped[datetime | None]

@@ -71,3 +71,25 @@ def test_threading_bench_runs(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert "threading:" in out and "StoreLookups query plans" in out
+
+
+def test_web_bench_runs(tmp_path: Path) -> None:
+    """bench/web.py seeds, serves with the real `maild web` and prints its table, tiny."""
+    out = run_bench(
+        "web.py",
+        "--tickets",
+        "50",
+        "--drafts",
+        "10",
+        "--requests",
+        "3",
+        "--warmup",
+        "1",
+        cwd=tmp_path,
+    )
+    assert "seeded 50 tickets" in out and "10 pending drafts" in out
+    assert "median ms" in out and "p95/base" in out
+    for page in ("GET /login (baseline", "GET /queue (supervisor", "GET /tickets/{number}"):
+        assert page in out
+    assert "GET /dashboard" in out and "GET /api/metrics" in out
+    assert "slowest p95:" in out

@@ -263,3 +263,17 @@ def test_daemon_notifies_ready_status_watchdog_reload_and_stop(
     assert "sd_notify_failed" not in log, log[-3000:]
     assert "Traceback" not in log, log[-3000:]
     assert '"event": "daemon_stopped"' in log, log[-3000:]
+
+
+def test_web_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    """systemd/maild-web.service (`maild web`) is as clean as the daemon's unit."""
+    text = (REPO / "systemd" / "maild-web.service").read_text(encoding="utf-8")
+    assert INSTALLED_MAILD in text
+    python = f'"{sys.executable}"' if " " in sys.executable else sys.executable
+    unit = tmp_path / "maild-web.service"
+    unit.write_text(text.replace(INSTALLED_MAILD, f"{python} -m maild"), encoding="utf-8")
+    result = analyze("verify", str(unit))
+    assert [
+        line for line in (result.stdout + result.stderr).splitlines() if "maild-web" in line
+    ] == []
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from maild import ticket_actions
+from maild.draft_views import list_drafts
 from maild.store.db import Database
 from maild.ticket_actions import TicketActionError
 from maild.ticket_views import customer_tickets, list_tickets, show_ticket
@@ -308,3 +309,46 @@ def test_merge_moves_messages_and_later_replies_follow(database: Database) -> No
     assert result["<c@customer>"] == (into, "in-reply-to")
     assert result["<d@customer>"] == (into, "ticket-number")
     assert len(list_tickets(database)) == 2
+
+
+def test_a_reply_from_a_mail_client_sets_maild_s_draft_aside(database: Database) -> None:
+    """The agent answered in their own mail client (seen as a Bcc/Sent copy): the pending
+    draft would answer twice, so it is rejected with the reason and leaves the queue."""
+    inbox = MemoryInbox()
+    number = opened(database, inbox)
+    assert [d["status"] for d in list_drafts(database)] == ["pending"]
+    ours = mail(
+        "<r1@example.com>",
+        f"Re: Cannot sync my calendar [{number}]",
+        "Please update the app to 5.2.\r\n",
+        sender="Support <support@example.com>",
+        to=f"Zhang Wei <{CUSTOMER}>",
+        extra="In-Reply-To: <a@customer>\r\n",
+    )
+    inbox.add(ours, DAY0 + timedelta(hours=3))
+    poll(database, {"support": inbox})
+    (draft,) = list_drafts(database)
+    assert draft["status"] == "rejected" and "answered outside maild" in draft["reason"]
+    assert draft["decided_by"] == "support@example.com"
+    assert ("maild", "draft_superseded") in actions(database, number)
+
+
+def test_a_question_answered_in_the_same_poll_gets_no_draft(database: Database) -> None:
+    """The customer's mail and the agent's Sent copy arrive together (a first sync): the
+    question is already answered, so no draft is made for it."""
+    inbox = MemoryInbox()
+    inbox.add(mail("<a@customer>", "Cannot sync my calendar"), DAY0)
+    inbox.add(
+        mail(
+            "<r1@example.com>",
+            "Re: Cannot sync my calendar",
+            "Please update the app to 5.2.\r\n",
+            sender="support@example.com",
+            to=CUSTOMER,
+            extra="In-Reply-To: <a@customer>\r\n",
+        ),
+        DAY0 + timedelta(hours=1),
+    )
+    poll(database, {"support": inbox})
+    assert list_drafts(database) == []
+    assert only_ticket(database)["status"] == "waiting"

@@ -175,7 +175,7 @@ class Template:
 
     ticket: dict[str, Any]
     messages: list[dict[str, Any]]
-    draft: dict[str, Any]
+    draft: dict[str, Any] | None  # None: answered from a mail client, so maild drafted nothing
     revisions: list[dict[str, Any]]
     events: list[dict[str, Any]]
     participants: list[dict[str, Any]]
@@ -208,14 +208,14 @@ def load_templates(database: Database) -> tuple[list[Template], dict[str, bytes]
     templates = []
     for ticket in rows(Ticket):
         drafts = by_ticket["drafts"][ticket["id"]]
-        if len(drafts) != 1:
-            raise SystemExit(f"sample ticket {ticket['number']} has {len(drafts)} drafts, not 1")
+        if len(drafts) > 1:
+            raise SystemExit(f"sample ticket {ticket['number']} has {len(drafts)} drafts")
         templates.append(
             Template(
                 ticket=ticket,
                 messages=sorted(by_ticket["messages"][ticket["id"]], key=lambda m: m["id"]),
-                draft=drafts[0],
-                revisions=revisions[drafts[0]["id"]],
+                draft=drafts[0] if drafts else None,
+                revisions=revisions[drafts[0]["id"]] if drafts else [],
                 events=by_ticket["events"][ticket["id"]],
                 participants=by_ticket["participants"][ticket["id"]],
             )
@@ -339,37 +339,18 @@ class Cloner:
                     "references": [first] if outgoing else None,
                 }
             )
-        draft = template.draft
-        draft_id = self._id(Draft)
-
-        def renumber(text: str) -> str:
-            return text.replace(old["number"], number)
-
-        rows.drafts.append(
-            draft
-            | {
-                "id": draft_id,
-                "ticket_id": ticket_id,
-                "answers_message_id": message_ids.get(draft["answers_message_id"]),
-                "status": "pending" if pending else "sent",
-                "subject": renumber(draft["subject"]),
-                "body_text": renumber(draft["body_text"]),
-                "created_at": created,
-                "updated_at": created if pending else replied,
-                "decided_by": None if pending else AGENT,
-                "decided_at": None if pending else replied,
-            }
-        )
-        for revision in template.revisions:
-            rows.revisions.append(
-                revision
-                | {
-                    "id": self._id(DraftRevision),
-                    "draft_id": draft_id,
-                    "at": created,
-                    "subject": renumber(revision["subject"]),
-                    "body_text": renumber(revision["body_text"]),
-                }
+        if template.draft is not None:  # None: answered from a mail client, no maild draft
+            self._clone_draft(
+                rows,
+                template,
+                template.draft,
+                old["number"],
+                number,
+                ticket_id=ticket_id,
+                message_ids=message_ids,
+                pending=pending,
+                created=created,
+                replied=replied,
             )
         for event in template.events:
             rows.events.append(
@@ -405,13 +386,59 @@ class Cloner:
                 }
             )
 
+    def _clone_draft(
+        self,
+        rows: Rows,
+        template: Template,
+        draft: dict[str, Any],
+        old_number: str,
+        number: str,
+        *,
+        ticket_id: int,
+        message_ids: dict[int, int],
+        pending: bool,
+        created: datetime,
+        replied: datetime,
+    ) -> None:
+        draft_id = self._id(Draft)
+
+        def renumber(text: str) -> str:
+            return text.replace(old_number, number)
+
+        rows.drafts.append(
+            draft
+            | {
+                "id": draft_id,
+                "ticket_id": ticket_id,
+                "answers_message_id": message_ids.get(draft["answers_message_id"]),
+                "status": "pending" if pending else "sent",
+                "subject": renumber(draft["subject"]),
+                "body_text": renumber(draft["body_text"]),
+                "created_at": created,
+                "updated_at": created if pending else replied,
+                "decided_by": None if pending else AGENT,
+                "decided_at": None if pending else replied,
+            }
+        )
+        for revision in template.revisions:
+            rows.revisions.append(
+                revision
+                | {
+                    "id": self._id(DraftRevision),
+                    "draft_id": draft_id,
+                    "at": created,
+                    "subject": renumber(revision["subject"]),
+                    "body_text": renumber(revision["body_text"]),
+                }
+            )
+
 
 def seed(database: Database, tickets: int, drafts: int, now: datetime, seed_: int) -> None:
     """Clone the sample until `tickets` tickets, the newest `drafts` with a pending draft."""
     templates, blobs = load_templates(database)
-    # In the sample, an agent's reply from a mail client leaves maild's draft pending; in the
-    # seeded history those drafts count as sent, like those of the clones.
-    answered = [t.draft["id"] for t in templates if t.answered]
+    # Answered sample tickets have no draft (an agent's reply from a mail client sets it
+    # aside); any that has one counts as sent in the seeded history, like the clones'.
+    answered = [t.draft["id"] for t in templates if t.answered and t.draft is not None]
     with database.engine.begin() as connection:
         connection.execute(
             update(table(Draft))

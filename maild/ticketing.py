@@ -83,7 +83,7 @@ def thread_message(
     lookups = StoreLookups(session, exclude_message=message.id)
     outgoing = (message.from_address or "").lower() in settings.own_addresses
     decide = decide_outgoing_thread if outgoing else decide_thread
-    decision = _same_message_elsewhere(message, lookups) or decide(
+    decision = _same_message_elsewhere(message, lookups, outgoing) or decide(
         _facts(message), lookups, settings.policy, now
     )
     if decision.ticket is None:
@@ -131,13 +131,16 @@ def _facts(message: Message) -> ThreadingFacts:
     )
 
 
-def _same_message_elsewhere(message: Message, lookups: StoreLookups) -> ThreadDecision | None:
+def _same_message_elsewhere(
+    message: Message, lookups: StoreLookups, outgoing: bool
+) -> ThreadDecision | None:
     """The same mail delivered to two support mailboxes (sent to support@ and billing@) is
     one conversation: the copy that comes second joins the first copy's ticket. A copy has the
     same Message-ID and the same sender; content may differ (a gateway adds a footer)."""
     if message.message_id is None or message.message_id_synthesized:
         return None
-    ours = lookups.sent_by_us(message.message_id)
+    # Only mail from our own address can be a copy of what maild sent (saves a query a message).
+    ours = lookups.sent_by_us(message.message_id) if outgoing else None
     if ours is not None:  # a Bcc or Sent-folder copy of a reply maild sent itself
         return ThreadDecision(
             ticket=ours.number,

@@ -134,6 +134,13 @@ class Config:
                 return mailbox
         raise KeyError(name)
 
+    def display_name_of(self, mailbox_name: str) -> str | None:
+        """The From display name of a configured mailbox (None once it left the config)."""
+        try:
+            return self.mailbox(mailbox_name).replies.display_name
+        except KeyError:
+            return None
+
 
 def load_config(path: Path) -> Config:
     """Read and validate a config file; raises ConfigError naming file, line and problem."""

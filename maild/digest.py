@@ -168,7 +168,7 @@ def send_digest(
             mail = notify_mail.notification_mail(
                 rendered=rendered,
                 subject=subject,
-                sender=(_display(config, mailbox), mailbox.address),
+                sender=(config.display_name_of(mailbox.name), mailbox.address),
                 recipient=(name, address),
                 about=None,
                 now=now,
@@ -237,10 +237,3 @@ def _tickets(session: Session, ids: list[int]) -> list[Ticket]:
     for start in range(0, len(ids), 500):
         found.extend(session.scalars(select(Ticket).where(Ticket.id.in_(ids[start : start + 500]))))
     return found
-
-
-def _display(config: Config, mailbox: Mailbox) -> str | None:
-    for configured in config.mailboxes:
-        if configured.name == mailbox.name:
-            return configured.replies.display_name
-    return None

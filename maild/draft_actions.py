@@ -89,7 +89,7 @@ def approve(
     parent_id = None if answered.message_id_synthesized else answered.message_id
     mail = build_message(
         from_address=mailbox_row.address,
-        from_name=_display_name(config, mailbox_row.name),
+        from_name=config.display_name_of(mailbox_row.name),
         to_address=to_address,
         to_name=to_name,
         subject=draft.subject,
@@ -164,11 +164,3 @@ def _recipient(answered: Message, ticket: Ticket) -> tuple[str | None, str]:
     if answered.from_address:
         return answered.from_name, answered.from_address
     raise DraftActionError(f"ticket {ticket.number} has no customer address to reply to")
-
-
-def _display_name(config: Config, mailbox_name: str) -> str | None:
-    """The From display name of a configured mailbox (None once it left the configuration)."""
-    for configured in config.mailboxes:
-        if configured.name == mailbox_name:
-            return configured.replies.display_name
-    return None

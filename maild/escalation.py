@@ -133,13 +133,7 @@ class _Sender:
         self, action: SlaAction, ticket: Ticket, recipient: tuple[str | None, str | None]
     ) -> bool:
         """Record the decision once and queue its mail; False when it was decided before."""
-        session, config, templates, now, policy = (
-            self.session,
-            self.config,
-            self.templates,
-            self.now,
-            self.policy,
-        )
+        session, config, now = self.session, self.config, self.now
         name, address = recipient
         log = get_logger(ticket=ticket.number, kind=action.kind, tier=action.tier)
         key = notification_key(action.key, address or "(nobody)")
@@ -177,30 +171,34 @@ class _Sender:
             )
             return True
         language = config.notifications.language
+        last_message = _last_customer_message(session, ticket.id)
+        context = _context(
+            config, action, ticket, (name, address), last_message=last_message, policy=self.policy
+        )
         try:
-            rendered = templates.render(
-                f"notifications/{action.kind}.{language}.txt.j2",
-                _context(session, config, action, ticket, (name, address), policy=policy),
+            rendered = self.templates.render(
+                f"notifications/{action.kind}.{language}.txt.j2", context
             )
         except TemplateRenderError as exc:
             log.error("notification_failed", error=str(exc))
             return True
+        mailbox = session.get_one(Mailbox, _mailbox_id(session, ticket.id))
         mail = notify_mail.notification_mail(
             rendered=rendered,
             subject=notify_mail.action_subject(action, ticket, language),
-            sender=_sender(session, config, ticket),
+            sender=(config.display_name_of(mailbox.name), mailbox.address),
             recipient=(name, address),
-            about=_last_customer_message(session, ticket.id),
+            about=last_message,
             now=now,
         )
         queued = outbox.queue(
             session,
             mail=mail,
             ticket_id=ticket.id,
-            mailbox_id=_mailbox_id(session, ticket.id),
+            mailbox_id=mailbox.id,
             kind="notification",
             dedupe_key=key,
-            envelope_from=_sender(session, config, ticket)[1],
+            envelope_from=mailbox.address,
             now=now,
         )
         log.info(
@@ -210,12 +208,12 @@ class _Sender:
 
 
 def _context(
-    session: Session,
     config: Config,
     action: SlaAction,
     ticket: Ticket,
     recipient: tuple[str | None, str],
     *,
+    last_message: Message | None,
     policy: SlaPolicy,
 ) -> dict[str, Any]:
     language = config.notifications.language
@@ -233,9 +231,7 @@ def _context(
             language=language,
             zone=zone,
         ),
-        "last_message": notify_mail.last_message_context(
-            _last_customer_message(session, ticket.id), zone
-        ),
+        "last_message": notify_mail.last_message_context(last_message, zone),
         "command": f"maild tickets show {ticket.number}",
     }
     if config.notifications.base_url:
@@ -276,11 +272,3 @@ def _mailbox_id(session: Session, ticket_id: int) -> int:
     if found is None:  # a ticket always has a message; the first configured mailbox else
         found = session.scalars(select(Mailbox.id).order_by(Mailbox.id).limit(1)).one()
     return found
-
-
-def _sender(session: Session, config: Config, ticket: Ticket) -> tuple[str | None, str]:
-    mailbox = session.get_one(Mailbox, _mailbox_id(session, ticket.id))
-    for configured in config.mailboxes:
-        if configured.name == mailbox.name:
-            return configured.replies.display_name, mailbox.address
-    return None, mailbox.address

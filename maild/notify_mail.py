@@ -3,7 +3,7 @@ in templates/README.md), subjects, and the messages themselves, in the configure
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from maild.drafting import format_duration
 from maild.outgoing import OutgoingMail, build_message, references_for
 from maild.sla import SlaAction
-from maild.templating import Namespace, Rendered, TemplateSet
+from maild.templating import Namespace, Rendered
 
 _EXCERPT = 600
 _SUBJECTS = {
@@ -43,14 +43,15 @@ def local(moment: datetime | None, zone: ZoneInfo) -> str | None:
 
 def span(amount: timedelta, language: str) -> str:
     """An age as people read it, in whole hours (minutes under one): "26 hours" / "26 小时"."""
+    # Ages stay in hours ("48 hours", not format_duration's "2 days"); "business hours" is the
+    # templates' to say (see templates/README.md).
     minutes = max(0, int(amount.total_seconds() // 60))
-    amount_text = format_duration(
-        timedelta(minutes=minutes) if minutes < 60 else timedelta(hours=minutes // 60), language
-    )
-    if amount_text.endswith(("days", "day", "天")):  # format_duration says "2 days" for 48h
-        hours = minutes // 60
-        amount_text = f"{hours} 小时" if language == "zh" else f"{hours} hours"
-    return amount_text  # "business hours" is the templates' to say (see templates/README.md)
+    if minutes < 60:
+        return format_duration(timedelta(minutes=minutes), language)
+    hours = minutes // 60
+    if language == "zh":
+        return f"{hours} 小时"
+    return f"{hours} hour{'' if hours == 1 else 's'}"
 
 
 def ticket_context(
@@ -101,10 +102,6 @@ def last_message_context(message: Any | None, zone: ZoneInfo) -> Namespace:
 
 def subject_for(kind: str, language: str, **values: Any) -> str:
     return _SUBJECTS[(kind, language if language == "zh" else "en")].format(**values)
-
-
-def render(templates: TemplateSet, name: str, context: Mapping[str, Any]) -> Rendered:
-    return templates.render(name, context)
 
 
 def notification_mail(
